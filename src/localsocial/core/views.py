@@ -1,0 +1,140 @@
+"""Pages every deployment has: home, health, cookies, accessibility, privacy, errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.shortcuts import redirect
+
+from localsocial.core.context_processors import COOKIE_SEEN
+
+logger = logging.getLogger(__name__)
+
+
+def safe_next(request: HttpRequest, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"page_title": ""})
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html", {"page_title": _("Accessibility statement")})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/privacy.html", {"page_title": _("Privacy")})
+
+
+def cookies(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/cookies.html", {"page_title": _("Cookies")})
+
+
+def feedback(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/feedback.html", {"page_title": _("Feedback")})
+
+
+@require_POST
+def cookies_hide(request: HttpRequest) -> HttpResponse:
+    response = redirect(safe_next(request))
+    response.set_cookie(
+        COOKIE_SEEN, "1", max_age=60 * 60 * 24 * 365, secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True, samesite="Lax",
+    )
+    return response
+
+
+def _check(name: str, probe: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        detail = probe()
+        ok = True
+    except Exception as exc:  # a health check reports every failure, whatever its kind
+        logger.warning("healthz %s failed: %s", name, exc)
+        detail, ok = f"{type(exc).__name__}", False
+    return {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1), "detail": detail}
+
+
+def _db() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return connection.vendor
+
+
+def _cache() -> str:
+    key = "healthz:probe"
+    cache.set(key, "1", 10)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return what was stored")
+    return type(cache).__name__
+
+
+def _tasks() -> str:
+    from django_tasks import default_task_backend
+
+    backend = default_task_backend
+    name = type(backend).__name__
+    if name == "DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        waiting = DBTaskResult.objects.filter(status="READY").count()
+        return f"{name}: {waiting} waiting"
+    if name == "RQBackend":
+        import django_rq
+
+        queue = django_rq.get_queue("default")
+        queue.connection.ping()
+        return f"{name}: {len(queue)} waiting"
+    return name
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check("database", _db), "cache": _check("cache", _cache),
+              "tasks": _check("tasks", _tasks)}
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks},
+                        status=200 if healthy else 503)
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    response = render(request, "core/rate_limited.html", {"page_title": _("Too many attempts")}, status=429)
+    response["Retry-After"] = "900"
+    return response
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "core/404.html", {"page_title": _("Page not found")}, status=404)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "core/403.html", {"page_title": _("You cannot see this page")}, status=403)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    # No request, so no context processors that might fail again: a plain page.
+    from django.template.loader import render_to_string
+
+    return HttpResponse(render_to_string("core/500.html"), status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "core/csrf_failure.html", {"page_title": _("The form has expired")}, status=403)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from localsocial.stories import views
+
+app_name = "stories"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -1,0 +1,30 @@
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_home_page_is_accessible_and_branded(page, assert_accessible):
+    page.goto("/")
+    assert page.title().endswith("Local Social")
+    assert page.locator("h1").inner_text().startswith("Local services")
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "GDS Transport" not in font
+    assert page.locator(".govuk-header__logo, .govuk-logo").count() == 0
+    assert_accessible(page)
+
+
+def test_cookie_message_can_be_hidden_without_javascript(no_js_page):
+    no_js_page.goto("/cookies/")
+    assert no_js_page.get_by_text("Cookies on Local Social").first.is_visible()
+    no_js_page.get_by_role("button", name="Hide cookie message").click()
+    assert no_js_page.locator(".govuk-cookie-banner").count() == 0
+    assert no_js_page.url.endswith("/cookies/")
+
+
+def test_home_page_fits_a_320px_screen(chromium_browser, live_server):
+    context = chromium_browser.new_context(base_url=live_server.url, viewport={"width": 320, "height": 640})
+    pg = context.new_page()
+    pg.goto("/")
+    scroll_width = pg.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 320
+    context.close()
