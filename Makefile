@@ -33,7 +33,7 @@ $(STAMP_NPM): package.json
 
 assets: $(STAMP_NPM)
 	npm run --silent build
-	DEBUG=1 $(BIN)/localsocial compilemessages --ignore '.venv' --ignore 'node_modules' -v 0
+	$(BIN)/pybabel compile -q -D django -d src/localsocial/locale
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
@@ -53,8 +53,11 @@ test-postgres: setup
 	  DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -p no:cacheprovider -n 2 --dist loadgroup; \
 	else echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run"; fi
 
-messages:
-	cd src/localsocial && DEBUG=1 ../../$(BIN)/localsocial makemessages -l cy -e html,py,txt --ignore 'node_modules'
+messages: $(STAMP_PY) ## Extract strings and update the Welsh catalogue (then translate, then `make assets`)
+	$(BIN)/pybabel extract -q -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output -o var/django.pot .
+	test -f src/localsocial/locale/cy/LC_MESSAGES/django.po \
+	  && $(BIN)/pybabel update -q -D django -d src/localsocial/locale -l cy -i var/django.pot --no-fuzzy-matching \
+	  || $(BIN)/pybabel init -q -D django -d src/localsocial/locale -l cy -i var/django.pot
 
 worker:
 	$(BIN)/localsocial db_worker

@@ -1,6 +1,9 @@
 """The REST API: one router per module, described by OpenAPI at /api/docs."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 
 api = NinjaAPI(
     title="Local Social API",
@@ -12,3 +15,14 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
 )
+
+
+# Errors are JSON with a `detail` field, never an HTML page or a redirect to sign in.
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "You do not have permission to do this."}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "Authentication credentials were missing or wrong."}, status=401)

@@ -117,7 +117,8 @@ def error_summary_items(*forms_: forms.BaseForm) -> list[dict[str, str]]:
                 continue
             bf = form[name]
             widget = bf.field.widget
-            if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple | forms.CheckboxInput):
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                # GOV.UK gives the first option of a group the field's name as its id.
                 anchor = bf.html_name
             else:
                 anchor = bf.id_for_label or bf.html_name
