@@ -32,7 +32,7 @@ class TwoFactorRequiredMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()  # type: ignore[union-attr,attr-defined]
             and not request.path.startswith(("/static/", "/api/"))
             and user_requires_two_factor(user=user)
         ):

@@ -15,16 +15,27 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def email_normalise(email: str) -> str:
+    """The one spelling of an email address that we store and look up: no spaces around it,
+    all lower case.  (Mailboxes are case-insensitive in practice; treating them so stops one
+    person from ending up with two accounts.)"""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=email_normalise(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Sign-in finds the account whatever the case of the address typed.
+        return self.get(email=email_normalise(username or ""))
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
@@ -59,7 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         constraints = [

@@ -26,3 +26,6 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, {"detail": "Authentication credentials were missing or wrong."}, status=401)
+
+
+api.add_router("/directory/", "localsocial.api.routers.directory.router", tags=["Directory"])

@@ -183,6 +183,8 @@ if TASKS_BACKEND == "rq":
         raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL.")
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    # django-tasks-rq stores its own job class; without it `rqworker` fails every task.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,5 +1,7 @@
 """URL map: one include per app; the admin sits behind a site-administrator check."""
 
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -28,6 +30,10 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("i18n/", include("django.conf.urls.i18n"))]
+
+if os.environ.get("LOCALSOCIAL_BENCH") == "1":
+    # The benchmark's baseline view (bench/run.sh); absent from every normal deployment.
+    urlpatterns += [path("", include("localsocial.core.bench_urls"))]
 
 handler404 = "localsocial.core.views.error_404"
 handler403 = "localsocial.core.views.error_403"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from localsocial.core.services import audit_record
 
@@ -16,10 +16,31 @@ def restrict_admin_to_site_administrators(site: admin.AdminSite) -> None:
         return bool(
             user.is_active
             and getattr(user, "is_site_admin", False)
-            and user.is_verified()  # type: ignore[union-attr]
+            and user.is_verified()  # type: ignore[union-attr,attr-defined]
         )
 
+    def login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # The admin has no password form of its own: signing in happens on the rate-limited
+        # sign-in page (then two-step verification); anyone else signed in is refused.
+        from django.contrib.auth.views import redirect_to_login
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+
+        from localsocial.core.views import safe_next
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(safe_next(request, fallback=site_index()))
+        if has_permission(request):
+            return redirect(safe_next(request, fallback=site_index()))
+        raise PermissionDenied
+
+    def site_index() -> str:
+        from django.urls import reverse
+
+        return reverse("admin:index", current_app=site.name)
+
     site.has_permission = has_permission  # type: ignore[method-assign]
+    site.login = login  # type: ignore[method-assign,assignment]
     site.site_header = "Local Social administration"
     site.site_title = "Local Social administration"
     site.index_title = "Site administration"

@@ -6,6 +6,17 @@ app_name = "directory"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("organisations/<slug:slug>/", views.index, name="organisation"),
-    path("services/<slug:slug>/", views.index, name="service"),
+    path("search/", views.search, name="search"),
+    path("import/", views.directory_import_page, name="import"),
+    path("export.csv", views.directory_export_download, name="export"),
+    path("organisations/<slug:slug>/", views.organisation, name="organisation"),
+    path("organisations/<slug:slug>/staff/", views.staff_list, name="staff"),
+    path("organisations/<slug:slug>/staff/add/", views.staff_add, name="staff_add"),
+    path("organisations/<slug:slug>/staff/<int:membership_id>/", views.staff_change, name="staff_change"),
+    path(
+        "organisations/<slug:slug>/staff/<int:membership_id>/remove/",
+        views.staff_remove,
+        name="staff_remove",
+    ),
+    path("services/<slug:slug>/", views.service, name="service"),
 ]

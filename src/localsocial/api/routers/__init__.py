@@ -1,0 +1,1 @@
+"""One router per module, added to ``localsocial.api.api.api``."""

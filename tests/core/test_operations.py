@@ -1,0 +1,233 @@
+"""Operations: health checks that name what failed, JSON logs with request ids, production
+settings that pass Django's deployment checks, and Redis for the cache and the task queue."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError, connection
+from django.test import override_settings
+from django_tasks import task
+
+from localsocial.core.logging import JsonFormatter, RequestIdFilter
+
+pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parents[2]
+REDIS_HOST = "127.0.0.1:6379"
+# A Redis database of its own, so that the burst worker below only meets this test's jobs.
+REDIS_DB = 11
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
+}
+
+
+@task()
+def add_for_operations_test(a: int, b: int) -> int:
+    """A real task for the RQ worker below to run."""
+    return a + b
+
+
+def test_healthz_is_503_and_names_the_cache_when_the_cache_is_down(client):
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "fail"
+    assert body["checks"]["cache"]["ok"] is False
+    assert body["checks"]["cache"]["detail"]  # the kind of error, for the operator
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_healthz_is_503_and_names_the_database_when_the_database_is_down(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", refuse)
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["database"] == {**body["checks"]["database"], "ok": False,
+                                          "detail": "OperationalError"}
+    assert body["checks"]["cache"]["ok"] is True
+
+
+@pytest.fixture
+def json_log():
+    """The JSON lines that the views' logger writes while the test runs."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("localsocial.core.views")
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize("incoming", ["", "lb-request-0123456789"])
+def test_log_lines_are_json_with_the_responses_request_id(client, json_log, incoming):
+    # Given a request that logs (a failing health check warns), with or without an id from
+    # the load balancer
+    headers = {"HTTP_X_REQUEST_ID": incoming} if incoming else {}
+    with override_settings(CACHES=UNREACHABLE_REDIS):
+        response = client.get("/healthz", **headers)
+
+    # Then every line is one JSON object carrying the id the response returned
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert lines
+    assert response["X-Request-ID"] == (incoming or response["X-Request-ID"])
+    for line in lines:
+        assert line["request_id"] == response["X-Request-ID"]
+        assert line["level"] == "WARNING"
+        assert "healthz cache failed" in line["message"]
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a production process: DEBUG and the test switch unset."""
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in {"DEBUG", "LOCALSOCIAL_TESTING", "SECRET_KEY", "ALLOWED_HOSTS",
+                       "REDIS_URL", "TASKS_BACKEND", "DATABASE_URL", "TEST_DATABASE_NAME",
+                       "SECURE_SSL_REDIRECT", "BEHIND_PROXY", "SECURE_HSTS_SECONDS",
+                       "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not key.startswith("PYTEST")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="localsocial.config.settings",
+        SECRET_KEY="production-like-" + "k7Qx2vLm9Rt4" * 5,
+        ALLOWED_HOSTS="example.org",
+        LOCALSOCIAL_VAR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    env.update(overrides)
+    return {key: value for key, value in env.items() if value != ""}
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], env=env, cwd=REPO, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    result = run(["-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+                 production_env(tmp_path))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run(["-m", "django", "check"], production_env(tmp_path, SECRET_KEY=""))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+ENQUEUE = """
+import json, sys
+import django
+django.setup()
+import redis
+from django.conf import settings
+from django.core.cache import caches
+from tests.core.test_operations import add_for_operations_test
+
+key = sys.argv[1]
+cache = caches["default"]
+cache.set(key, "stored", 60)
+raw = redis.Redis.from_url(settings.REDIS_URL)
+result = add_for_operations_test.enqueue(2, 3)
+print(json.dumps({
+    "cache": type(cache).__module__ + "." + type(cache).__name__,
+    "read_back": cache.get(key),
+    "in_redis": [k.decode() for k in raw.keys("*" + key)],
+    "tasks": settings.TASKS["default"]["BACKEND"],
+    "backend": type(add_for_operations_test.get_backend()).__name__,
+    "result_id": result.id,
+    "log_format": settings.LOGGING["handlers"]["console"]["formatter"],
+}))
+cache.delete(key)
+"""
+
+FETCH = """
+import json, sys
+import django
+django.setup()
+from django_tasks import default_task_backend
+result = default_task_backend.get_result(sys.argv[1])
+print(json.dumps({"status": str(result.status), "value": result.return_value
+                  if str(result.status).endswith("SUCCESSFUL") else None}))
+"""
+
+
+@pytest.fixture
+def redis_env(tmp_path):
+    import redis
+
+    url = f"redis://{REDIS_HOST}/{REDIS_DB}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError as exc:  # pragma: no cover - environment problem
+        pytest.fail(f"Redis is not running at {REDIS_HOST}: {exc}")
+    prefix = f"ops-test-{uuid.uuid4().hex[:12]}"
+    return production_env(tmp_path, REDIS_URL=url, CACHE_KEY_PREFIX=prefix), prefix
+
+
+def test_with_redis_the_cache_and_task_queue_use_redis_and_a_worker_runs_tasks(redis_env):
+    env, prefix = redis_env
+    key = f"probe-{uuid.uuid4().hex}"
+
+    # Given production settings with REDIS_URL: the cache and the task backend are Redis
+    enqueued = run(["-c", ENQUEUE, key], env)
+    assert enqueued.returncode == 0, enqueued.stderr
+    facts = json.loads(enqueued.stdout.strip().splitlines()[-1])
+    assert facts["cache"] == "django_redis.cache.RedisCache"
+    assert facts["read_back"] == "stored"
+    assert facts["in_redis"] == [f"{prefix}:1:{key}"]
+    assert facts["tasks"] == "django_tasks_rq.RQBackend"
+    assert facts["backend"] == "RQBackend"
+    assert facts["log_format"] == "json"
+
+    # When the documented worker command runs in burst mode (the test module, which holds
+    # the task, is importable from the repository root)
+    worker = subprocess.run(  # the installed console script, as operators run it
+        [str(Path(sys.executable).parent / "localsocial"), "rqworker", "default", "--burst"],
+        env={**env, "PYTHONPATH": str(REPO)}, cwd=REPO, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert worker.returncode == 0, worker.stderr
+
+    # Then the task's result is there for anyone to read; another test run sharing this
+    # Redis database may have picked the job up instead, so allow it a moment to finish.
+    deadline = time.monotonic() + 10
+    while True:
+        fetched = run(["-c", FETCH, facts["result_id"]], env)
+        assert fetched.returncode == 0, fetched.stderr
+        outcome = json.loads(fetched.stdout.strip().splitlines()[-1])
+        if outcome["status"].endswith("SUCCESSFUL") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert outcome == {"status": outcome["status"], "value": 5}
+    assert outcome["status"].endswith("SUCCESSFUL")
