@@ -33,7 +33,7 @@ $(STAMP_NPM): package.json
 
 assets: $(STAMP_NPM)
 	npm run --silent build
-	$(BIN)/pybabel compile -q -D django -d src/localsocial/locale
+	$(BIN)/pybabel compile -D django -d src/localsocial/locale
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
@@ -43,7 +43,7 @@ test: setup browser-deps lint test-sqlite test-postgres ## Everything: lint, SQL
 
 lint: $(STAMP_PY)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src
+	LOCALSOCIAL_TESTING=1 $(BIN)/mypy src
 
 test-sqlite: setup
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadgroup
@@ -54,10 +54,10 @@ test-postgres: setup
 	else echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run"; fi
 
 messages: $(STAMP_PY) ## Extract strings and update the Welsh catalogue (then translate, then `make assets`)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output -o var/django.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output -o var/django.pot .
 	test -f src/localsocial/locale/cy/LC_MESSAGES/django.po \
-	  && $(BIN)/pybabel update -q -D django -d src/localsocial/locale -l cy -i var/django.pot --no-fuzzy-matching \
-	  || $(BIN)/pybabel init -q -D django -d src/localsocial/locale -l cy -i var/django.pot
+	  && $(BIN)/pybabel update -D django -d src/localsocial/locale -l cy -i var/django.pot --no-fuzzy-matching \
+	  || $(BIN)/pybabel init -D django -d src/localsocial/locale -l cy -i var/django.pot
 
 worker:
 	$(BIN)/localsocial db_worker

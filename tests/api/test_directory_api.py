@@ -46,7 +46,8 @@ def test_list_organisations_by_name(client, tree):
         "parent": "riverside-trust", "depth": 1, "ods_code": "RJ122", "gss_code": None, "postcode": "SE1 7EH",
         "url": "/directory/organisations/riverside-general/",
     }
-    assert body["next_cursor"] is None and body["previous_cursor"] is None
+    assert body["next_cursor"] is None
+    assert body["previous_cursor"] is None
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,8 @@ def test_service_filters(client, tree):
 def test_service_by_slug(client, tree):
     body = client.get(f"{API}/services/bins").json()
     assert body["organisation"] == {"slug": "northgate", "name": "Northgate Council"}
-    assert body["lgsl_id"] == 524 and body["active"] is True
+    assert body["lgsl_id"] == 524
+    assert body["active"] is True
     assert body["url"] == "/directory/services/bins/"
 
 

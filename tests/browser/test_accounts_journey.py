@@ -29,6 +29,9 @@ def test_sign_up_confirm_sign_in_and_set_up_two_step_verification(page, live_ser
     page.goto("/accounts/sign-up/")
     assert page.locator("h1").inner_text() == "Create an account"
     assert_accessible(page)
+    page.get_by_role("button", name="Create account").click()
+    assert page.locator(".govuk-error-summary").get_by_text("Enter your email address").is_visible()
+    assert_accessible(page)  # the error summary and inline errors too
     page.get_by_label("Email address").fill("Bronwen@Example.org")
     page.get_by_label("Display name").fill("Bron")
     page.get_by_label("Create a password").fill(NEW_PASSWORD)
@@ -85,7 +88,8 @@ def test_sign_up_confirm_sign_in_and_set_up_two_step_verification(page, live_ser
     assert_accessible(page)
 
 
-def test_sign_in_without_javascript(no_js_page, live_server, assert_accessible):
+def test_sign_in_without_javascript(no_js_page, live_server):
+    # (axe needs JavaScript, so the accessibility checks run in the journey above.)
     UserFactory(email="nojs@example.org", display_name="Nia")
     page = no_js_page
 
@@ -96,7 +100,6 @@ def test_sign_in_without_javascript(no_js_page, live_server, assert_accessible):
 
     assert page.get_by_text("There is a problem").is_visible()
     assert page.locator(".govuk-error-summary").get_by_text("The email address or password is not right").is_visible()
-    assert_accessible(page)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 

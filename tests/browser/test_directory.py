@@ -53,24 +53,24 @@ def test_find_an_organisation_and_its_service(page, assert_accessible, directory
     assert_accessible(page)
 
 
-def test_search_works_without_javascript(no_js_page, assert_accessible, directory):
+def test_search_works_without_javascript(no_js_page, directory):
+    # (axe runs as JavaScript, so it cannot check this page; the journey above checks the same
+    # pages with JavaScript on.)
     no_js_page.goto("/directory/")
     no_js_page.get_by_label("Search the directory").fill("se1")
     no_js_page.get_by_role("button", name="Search").click()
     no_js_page.wait_for_url("**/directory/search/**")
     results = no_js_page.locator("#results + ul").inner_text()
-    assert "Riverside General Hospital" in results and "Antenatal clinic" in results
-    assert_accessible(no_js_page)
+    assert "Riverside General Hospital" in results
+    assert "Antenatal clinic" in results
     # Narrow to services, still without JavaScript
     no_js_page.get_by_label("Services only").check()
     no_js_page.get_by_role("button", name="Search").click()
-    results = no_js_page.locator("#results + ul").inner_text()
-    assert "Antenatal clinic" in results and "Riverside General Hospital" not in results
+    assert no_js_page.locator("#results + ul a").all_inner_texts() == ["Antenatal clinic"]
     # An empty search shows the error summary
     no_js_page.get_by_label("Search the directory").fill("")
     no_js_page.get_by_role("button", name="Search").click()
     assert no_js_page.locator(".govuk-error-summary").is_visible()
-    assert_accessible(no_js_page)
 
 
 def test_the_paginated_directory_is_accessible(page, assert_accessible, directory):

@@ -8,8 +8,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from localsocial.accounts.models import RoleGrant, User
-from localsocial.core import generate as generator
-from localsocial.core.generate import GenerateContext, GenerationPlan, generator_step
+from localsocial.core.generate import (
+    GENERATED_PASSWORD,
+    GenerateContext,
+    GenerationPlan,
+    generator_step,
+)
+from localsocial.core.generate import engine as generator_engine
 from localsocial.directory.models import (
     PATH_STEP,
     Area,
@@ -114,7 +119,7 @@ def test_generated_people_share_one_working_password():
 
     people = User.objects.filter(email__endswith=GENERATED_EMAIL)
     assert people.values("password").distinct().count() == 1
-    assert people.first().check_password(generator.GENERATED_PASSWORD)
+    assert people.first().check_password(GENERATED_PASSWORD)
 
 
 def test_ordinary_writes_still_work_after_generating():
@@ -170,7 +175,7 @@ def test_a_module_can_add_its_own_step(monkeypatch):
     # Given a step registered the way a module's generate.py would
     seen: dict[str, int] = {}
     resets: list[str] = []
-    monkeypatch.setattr(generator, "_STEPS", dict(generator._STEPS))
+    monkeypatch.setattr(generator_engine, "_STEPS", dict(generator_engine._STEPS))
 
     def extra_reset() -> int:
         resets.append("done")

@@ -7,7 +7,13 @@ from django.urls import reverse
 
 from localsocial.directory.models import OrganisationType, StaffRole
 from tests.directory.conftest import pagination_link, sign_in_verified
-from tests.factories import AreaFactory, MembershipFactory, OrganisationFactory, ServiceFactory, UserFactory
+from tests.factories import (
+    AreaFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ServiceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,17 +52,23 @@ def test_the_home_list_is_paginated_forwards_and_back(client, settings):
     for n in range(45):
         OrganisationFactory(name=f"Council {n:02d}", slug=f"council-{n:02d}")
     html = client.get(reverse("directory:index")).content.decode()
-    assert "Council 00" in html and "Council 19" in html and "Council 20" not in html
+    assert "Council 00" in html
+    assert "Council 19" in html
+    assert "Council 20" not in html
     assert pagination_link(html, "prev") is None
     html = client.get(pagination_link(html, "next")).content.decode()
-    assert "Council 20" in html and "Council 39" in html and "Council 19" not in html
+    assert "Council 20" in html
+    assert "Council 39" in html
+    assert "Council 19" not in html
     html = client.get(pagination_link(html, "next")).content.decode()
     assert "Council 44" in html
     assert pagination_link(html, "next") is None
     html = client.get(pagination_link(html, "prev")).content.decode()
-    assert "Council 20" in html and "Council 40" not in html
+    assert "Council 20" in html
+    assert "Council 40" not in html
     html = client.get(pagination_link(html, "prev")).content.decode()
-    assert "Council 00" in html and pagination_link(html, "prev") is None
+    assert "Council 00" in html
+    assert pagination_link(html, "prev") is None
 
 
 def test_a_tampered_cursor_is_page_not_found(client, tree):
@@ -82,10 +94,11 @@ def test_organisation_page_shows_details_tree_children_services_and_areas(client
     ServiceFactory(organisation=tree.hospital, name="Closed ward", slug="closed", is_active=False)
     response = client.get(tree.hospital.get_absolute_url())
     html = response.content.decode()
-    assert "<title>Riverside General Hospital – Local Social</title>" in html
+    assert "<title>Riverside General Hospital \u2013 Local Social</title>" in html
     # Breadcrumbs follow the tree
     crumbs = html[html.index('class="govuk-breadcrumbs'):html.index("</nav>", html.index('class="govuk-breadcrumbs'))]
-    assert "Directory" in crumbs and "Riverside NHS Trust" in crumbs
+    assert "Directory" in crumbs
+    assert "Riverside NHS Trust" in crumbs
     # Details, children, services, areas
     for text in ("RJ122", "SE1 7EH", "https://example.org", "Maternity", "Antenatal clinic", "Southwark", "E09000028",
                  "openstreetmap.org"):
@@ -109,7 +122,8 @@ def test_organisation_page_is_a_fixed_number_of_queries(client, tree, django_ass
     with django_assert_num_queries(ORGANISATION_QUERIES):
         response = client.get(tree.hospital.get_absolute_url())
     html = response.content.decode()
-    assert "Ward 000" in html and "Clinic 000" in html
+    assert "Ward 000" in html
+    assert "Clinic 000" in html
     assert ("Ward 199" in html) is False
 
 
@@ -139,9 +153,12 @@ def test_the_children_and_services_lists_page_separately(client, tree):
     second = client.get(next_children)
     html = second.content.decode()
     # (The first page was Maternity and Ward 00 to Ward 18.)
-    assert "Ward 19" in html and "Ward 24" in html and "Ward 18" not in html
+    assert "Ward 19" in html
+    assert "Ward 24" in html
+    assert "Ward 18" not in html
     # The services list stays on its first page
-    assert "Clinic 00" in html and "Clinic 20" not in html
+    assert "Clinic 00" in html
+    assert "Clinic 20" not in html
     # Each pagination has its own landmark label
     assert 'aria-label="Organisations within Riverside General Hospital pages"' in html
 

@@ -117,7 +117,9 @@ def test_the_staff_page_lists_staff_with_change_and_remove_links(client, tree):
     person = MembershipFactory(organisation=tree.hospital, role=StaffRole.RESPONDER, job_title="Ward manager")
     sign_in_verified(client, admin)
     html = client.get(_staff_url(tree.hospital)).content.decode()
-    assert person.user.email in html and "Ward manager" in html and "Responder" in html
+    assert person.user.email in html
+    assert "Ward manager" in html
+    assert "Responder" in html
     assert _staff_url(tree.hospital, "directory:staff_change", membership_id=person.pk) in html
     assert "Administrators of Riverside NHS Trust can manage this list too." in html
 
@@ -146,7 +148,9 @@ def test_adding_someone_by_email(client, tree):
     html = client.get(response["Location"]).content.decode()
     assert "newcomer@example.org is now on the staff of Riverside General Hospital" in html
     event = AuditEvent.objects.get(action="directory.staff_add")
-    assert event.actor == admin and event.after["role"] == "responder" and event.after["email"] == "newcomer@example.org"
+    assert event.actor == admin
+    assert event.after["role"] == "responder"
+    assert event.after["email"] == "newcomer@example.org"
 
 
 def test_adding_an_email_with_no_account_says_so_clearly(client, tree):
@@ -173,7 +177,8 @@ def test_adding_twice_is_harmless_and_audited_once(tree):
     person = UserFactory()
     first = membership_add(actor=admin, organisation=tree.trust, email=person.email, role="responder")
     second = membership_add(actor=admin, organisation=tree.trust, email=person.email, role="responder")
-    assert first[1] is True and second[1] is False
+    assert first[1] is True
+    assert second[1] is False
     assert first[0].pk == second[0].pk
     assert AuditEvent.objects.filter(action="directory.staff_add").count() == 1
     with pytest.raises(ValidationError, match="already on the staff"):
@@ -191,7 +196,8 @@ def test_changing_a_role_and_job_title(client, tree):
     person.refresh_from_db()
     assert (person.role, person.job_title) == ("responder", "Patient experience lead")
     event = AuditEvent.objects.get(action="directory.staff_change")
-    assert event.before["role"] == "member" and event.after["role"] == "responder"
+    assert event.before["role"] == "member"
+    assert event.after["role"] == "responder"
     # The same again changes nothing and adds nothing to the audit log
     client.post(url, {"role": "responder", "job_title": "Patient experience lead"})
     assert AuditEvent.objects.filter(action="directory.staff_change").count() == 1
@@ -207,7 +213,8 @@ def test_removing_someone(client, tree):
     assert response.status_code == 302
     assert not OrganisationMembership.objects.filter(pk=person.pk).exists()
     event = AuditEvent.objects.get(action="directory.staff_remove")
-    assert event.before["email"] == person.user.email and event.after == {}
+    assert event.before["email"] == person.user.email
+    assert event.after == {}
     # Removing again is harmless
     assert client.post(url).status_code == 302
     assert AuditEvent.objects.filter(action="directory.staff_remove").count() == 1

@@ -4,13 +4,13 @@ import os
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from localsocial.core.admin_site import restrict_admin_to_site_administrators
 
 restrict_admin_to_site_administrators(admin.site)
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("localsocial.core.urls")),
     path("accounts/", include("localsocial.accounts.urls")),
     path("directory/", include("localsocial.directory.urls")),

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from localsocial.accounts.models import RoleGrant, SiteRole, User
+from localsocial.accounts.selectors import BACKUP_DEVICE_NAME
 from localsocial.directory.models import (
     Area,
     Organisation,
@@ -40,7 +41,6 @@ from localsocial.directory.services import membership_add, organisation_create, 
 # run with DEBUG off unless forced).
 DEMO_PASSWORD = "local-social-demo"
 DEMO_EMAIL_DOMAIN = "demo.invalid"
-BACKUP_DEVICE_NAME = "backup"
 BACKUP_CODES_PER_PERSON = 5
 
 AREAS: list[tuple[str, str, str]] = [

@@ -32,7 +32,7 @@ def environment(**options: Any) -> Environment:
     base_loader = options.pop("loader", None)
     options.setdefault("autoescape", True)
     options["extensions"] = [*options.get("extensions", []), "jinja2.ext.i18n"]
-    env = Environment(**options)
+    env = Environment(**options)  # noqa: S701 -- autoescape is set to True just above
     loaders = [env.loader] if env.loader is not None else []
     if base_loader is not None:
         loaders = [base_loader]

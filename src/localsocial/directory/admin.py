@@ -9,11 +9,20 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest
 
 from localsocial.core.admin_site import AuditedModelAdmin
 from localsocial.directory import services
-from localsocial.directory.models import Area, Organisation, OrganisationMembership, Service
+from localsocial.directory.models import (
+    Area,
+    Organisation,
+    OrganisationMembership,
+    Service,
+    StaffRole,
+)
+
+URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Area)
@@ -34,6 +43,7 @@ class OrganisationAdmin(AuditedModelAdmin):
     readonly_fields = ["path", "depth", "created_at", "updated_at"]
     list_select_related = ["parent"]
     show_full_result_count = False
+    formfield_overrides = URL_FIELDS
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # The service writes the audit entry; areas_served is saved by save_related.
@@ -62,6 +72,7 @@ class ServiceAdmin(AuditedModelAdmin):
     raw_id_fields = ["organisation"]
     list_select_related = ["organisation"]
     show_full_result_count = False
+    formfield_overrides = URL_FIELDS
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         fields = [name for name in form.changed_data if name in services.SERVICE_FIELDS]
@@ -99,6 +110,19 @@ class OrganisationMembershipAdmin(AuditedModelAdmin):
                 role=obj.role, job_title=obj.job_title, request=request,
             )
             obj.pk = membership.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Not offered for the last administrator of a top-level organisation.
+        if (
+            obj is not None
+            and obj.role == StaffRole.ADMINISTRATOR
+            and obj.organisation.parent_id is None
+            and not OrganisationMembership.objects.filter(organisation=obj.organisation, role=StaffRole.ADMINISTRATOR)
+            .exclude(pk=obj.pk)
+            .exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         try:

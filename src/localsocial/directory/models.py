@@ -167,7 +167,9 @@ class Organisation(models.Model):
             models.Index(fields=["org_type", "name", "id"], name="directory_org_type_name_id"),
             models.Index(fields=["depth", "name", "id"], name="directory_org_depth_name_id"),
             models.Index(fields=["parent", "name", "id"], name="directory_org_parent_name_id"),
-            models.Index(fields=["postcode"], name="directory_org_postcode"),
+            # Postcode prefix search (LIKE 'SE1 %'): pattern ops let PostgreSQL use the index
+            # whatever the database's collation; other databases ignore opclasses.
+            models.Index(fields=["postcode"], name="directory_org_postcode", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="directory_org_name_present"),
@@ -272,7 +274,7 @@ class Service(models.Model):
         indexes = [
             models.Index(fields=["organisation", "name", "id"], name="directory_svc_org_name_id"),
             models.Index(fields=["name", "id"], name="directory_svc_name_id"),
-            models.Index(fields=["postcode"], name="directory_svc_postcode"),
+            models.Index(fields=["postcode"], name="directory_svc_postcode", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="directory_service_name_present"),

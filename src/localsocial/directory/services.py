@@ -74,6 +74,12 @@ def _normalise(instance: Organisation | Service) -> None:
         instance.gss_code = _clean_code(instance.gss_code)
         instance.charity_number = "".join((instance.charity_number or "").split()).upper()
     instance.postcode = normalise_postcode(instance.postcode)
+    # As the CSV import tidies them, so that an export imports back unchanged.
+    instance.description = (instance.description or "").strip()
+    instance.address = (instance.address or "").strip()
+    instance.phone = " ".join((instance.phone or "").split())
+    instance.website = (instance.website or "").strip()
+    instance.email = (instance.email or "").strip()
 
 
 def _full_clean(instance: models.Model) -> None:

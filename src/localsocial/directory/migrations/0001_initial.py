@@ -148,7 +148,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='organisation',
-            index=models.Index(fields=['postcode'], name='directory_org_postcode'),
+            index=models.Index(fields=['postcode'], name='directory_org_postcode', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddConstraint(
             model_name='organisation',
@@ -216,7 +216,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='service',
-            index=models.Index(fields=['postcode'], name='directory_svc_postcode'),
+            index=models.Index(fields=['postcode'], name='directory_svc_postcode', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddConstraint(
             model_name='service',
