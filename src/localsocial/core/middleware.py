@@ -3,6 +3,7 @@ line carries it, and the response returns it so a person reporting a problem can
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -31,3 +32,36 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class TrustedProxyMiddleware:
+    """Behind load balancers, take the client's address from X-Forwarded-For.
+
+    Only the last ``TRUSTED_PROXY_COUNT`` hops were added by our own proxies, so the address
+    they saw is the one that many places from the right; anything further left was sent by the
+    client and may be forged.  With the setting at 0 (the default), REMOTE_ADDR is left alone.
+    Rate limits and the audit log both read REMOTE_ADDR, so they see the real client.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.hops > 0:
+            forwarded = [
+                part.strip()
+                for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                if part.strip()
+            ]
+            if len(forwarded) >= self.hops:
+                candidate = forwarded[-self.hops]
+                try:
+                    ipaddress.ip_address(candidate)
+                except ValueError:
+                    pass
+                else:
+                    request.META["REMOTE_ADDR"] = candidate
+        return self.get_response(request)
