@@ -11,6 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -101,6 +102,8 @@ def user_sign_up(*, email: str, display_name: str, password: str, language: str 
         else:
             _confirmation_email_send(user)
             return user
+    # Hash the password anyway, so that the time taken does not tell who has an account.
+    make_password(password)
     if existing is not None and existing.is_active:
         if existing.is_email_verified:
             _already_registered_email_send(existing)

@@ -30,8 +30,27 @@ def safe_next(request: HttpRequest, fallback: str = "/") -> str:
     return fallback
 
 
+def _modules() -> list[dict[str, str]]:
+    return [
+        {"name": "stories:index", "title": _("Stories"),
+         "text": _("Tell your story about a health, care or council service and get an answer in public.")},
+        {"name": "circles:index", "title": _("Circles"),
+         "text": _("Get practical help from vetted helpers and neighbours, and help others, paid in time.")},
+        {"name": "green:index", "title": _("Green Things"),
+         "text": _("Do an easy green thing and see the carbon your community has saved.")},
+        {"name": "communities:index", "title": _("Communities"),
+         "text": _("Learn from people doing the same job as you in other councils and services.")},
+        {"name": "insight:index", "title": _("Insight"),
+         "text": _("Compare areas with their nearest neighbours and use the open data.")},
+        {"name": "engage:index", "title": _("Engage"),
+         "text": _("Take part in consultations, polls and budgets, and follow each decision.")},
+        {"name": "directory:index", "title": _("Directory"),
+         "text": _("Find councils, NHS bodies, charities and the services they run.")},
+    ]
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"page_title": ""})
+    return render(request, "core/home.html", {"page_title": "", "modules": _modules()})
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:
