@@ -28,3 +28,10 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 takes about 0.2 s a hash by design and the suite hashes thousands of passwords.
+    # tests/accounts/test_sign_up.py checks that production really uses Argon2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

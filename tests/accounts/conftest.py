@@ -10,27 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client, TestCase
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import PASSWORD, UserFactory
-
-
-class CommittingClient(Client):
-    def request(self, **request):  # type: ignore[no-untyped-def]
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            return super().request(**request)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Argon2 takes about 0.2 s a hash by design; these tests hash hundreds of passwords.  The
-    # one test about the production hasher puts Argon2 back (test_sign_up.py).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
+from tests.helpers import CommittingClient
 
 PRODUCTION_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

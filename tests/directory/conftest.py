@@ -9,28 +9,10 @@ from html import unescape
 
 import pytest
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticDevice
 
 from localsocial.directory.models import Organisation, OrganisationType
 from tests.factories import OrganisationFactory
-
-
-def sign_in_verified(client: Client, user) -> Client:
-    """Sign ``user`` in as if they had also given a two-factor code (staff must), by giving
-    them a confirmed device and recording it in the session as django-otp's login does."""
-    device = StaticDevice.objects.create(user=user, name="Test backup codes", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Many users are made here; Argon2 is deliberately slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.helpers import sign_in_verified
 
 
 def pagination_link(html: str, rel: str, label: str | None = None) -> str | None:

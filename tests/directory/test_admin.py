@@ -6,8 +6,8 @@ import pytest
 
 from localsocial.core.models import AuditEvent
 from localsocial.directory.models import Organisation, OrganisationMembership, StaffRole
-from tests.directory.conftest import sign_in_verified
 from tests.factories import MembershipFactory, OrganisationFactory, ServiceFactory, UserFactory
+from tests.helpers import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,6 @@ from localsocial.directory.csv_format import COLUMNS
 from localsocial.directory.exports import directory_export_lines
 from localsocial.directory.imports import directory_import
 from localsocial.directory.models import Area, Organisation, Service, StaffRole
-from tests.directory.conftest import sign_in_verified
 from tests.factories import (
     AreaFactory,
     MembershipFactory,
@@ -25,6 +24,7 @@ from tests.factories import (
     RoleGrantFactory,
     UserFactory,
 )
+from tests.helpers import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 

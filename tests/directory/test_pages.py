@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from localsocial.directory.models import OrganisationType, StaffRole
-from tests.directory.conftest import pagination_link, sign_in_verified
+from tests.directory.conftest import pagination_link
 from tests.factories import (
     AreaFactory,
     MembershipFactory,
@@ -14,6 +14,7 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
+from tests.helpers import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 

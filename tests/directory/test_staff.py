@@ -12,8 +12,8 @@ from localsocial.core.models import AuditEvent
 from localsocial.directory.models import OrganisationMembership, StaffRole
 from localsocial.directory.selectors import organisation_get_for_staff_management
 from localsocial.directory.services import membership_add, membership_change, membership_remove
-from tests.directory.conftest import sign_in_verified
 from tests.factories import MembershipFactory, RoleGrantFactory, UserFactory
+from tests.helpers import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 

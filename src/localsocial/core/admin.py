@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from localsocial.core.admin_site import SiteAdminPermissionsMixin
 from localsocial.core.models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(SiteAdminPermissionsMixin, admin.ModelAdmin):
     """Read-only: the audit log is never edited, even by administrators."""
 
     list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]

@@ -46,7 +46,33 @@ def restrict_admin_to_site_administrators(site: admin.AdminSite) -> None:
     site.index_title = "Site administration"
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
+def _is_site_admin(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_site_admin", False))
+
+
+class SiteAdminPermissionsMixin:
+    """Site administrators (a role, not only Django superusers) may use every admin page.
+
+    A subclass that forbids something (deleting people, editing the audit log) overrides the
+    method and returns False."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_site_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_site_admin(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _is_site_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_site_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_site_admin(request)
+
+
+class AuditedModelAdmin(SiteAdminPermissionsMixin, admin.ModelAdmin):
     """A ModelAdmin whose additions, changes and deletions go to the audit log."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -135,6 +135,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     response = render(request, "core/rate_limited.html", {"page_title": _("Too many attempts")}, status=429)
+    # Sign-in limits reset after 15 minutes; clients that honour Retry-After try again then.
     response["Retry-After"] = "900"
     return response
 
