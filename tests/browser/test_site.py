@@ -28,3 +28,15 @@ def test_home_page_fits_a_320px_screen(chromium_browser, live_server):
     scroll_width = pg.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 320
     context.close()
+
+
+def test_switching_to_welsh_keeps_the_page_and_stays_accessible(page, assert_accessible):
+    page.goto("/directory/")
+    page.get_by_role("button", name="Cymraeg").click()
+    page.wait_for_url("**/directory/")
+    assert page.locator("html").get_attribute("lang") == "cy"
+    assert page.get_by_role("link", name="Straeon").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**/directory/")
+    assert page.locator("html").get_attribute("lang") == "en-gb"
