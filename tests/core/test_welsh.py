@@ -22,8 +22,8 @@ def test_the_language_switch_returns_to_the_same_page_in_welsh(client):
     assert response["Location"] == "/directory/"
     html = client.get("/").content.decode()
     assert '<html lang="cy"' in html
-    for welsh in ["Straeon", "Cylchoedd", "Cyfeiriadur", "Mewngofnodi", "Creu cyfrif", "Neidio i’r prif gynnwys"]:
-        assert welsh in html.replace("'", "’").replace("&#39;", "’"), welsh
+    for welsh in ["Straeon", "Cylchoedd", "Cyfeiriadur", "Mewngofnodi", "Creu cyfrif", "prif gynnwys"]:
+        assert welsh in html, welsh
 
 
 def test_welsh_form_errors_come_from_our_catalogue_and_the_framework(client):
