@@ -178,7 +178,8 @@ def _page(queryset: QuerySet[Any], cursor: str | None, limit: int) -> KeysetPage
 
 
 def _check_code(value: str | None, pattern: str, name: str, example: str) -> str | None:
-    if value is None:
+    # An empty value (a form left blank, "?ods_code=") means "no filter", not a bad code.
+    if value is None or not value.strip():
         return None
     code = value.strip().upper()
     if not re.match(pattern, code):
