@@ -31,6 +31,7 @@ def test_welsh_form_errors_come_from_our_catalogue_and_the_framework(client):
     html = client.post("/accounts/sign-in/", {"email": "", "password": ""}).content.decode()
     assert '<html lang="cy"' in html
     assert "There is a problem" not in html
+    assert "Mae problem wedi codi" in html
 
 
 def test_switching_back_to_english(client):
