@@ -3,7 +3,9 @@ no server errors, responses that match the schema, whatever the input."""
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -11,6 +13,17 @@ from tests.factories import OrganisationFactory, ServiceFactory
 
 app = get_wsgi_application()
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # The real WSGI handler closes the database connection around each request, which on
+    # PostgreSQL would end the test's transaction; Django's test client does the same as this.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
