@@ -34,7 +34,8 @@ def directory_data(db):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomised so CI is repeatable; raise max_examples locally to explore further.
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @pytest.mark.django_db
 def test_api_never_fails_and_matches_its_schema(case, directory_data):
     response = case.call()

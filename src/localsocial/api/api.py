@@ -1,11 +1,40 @@
 """The REST API: one router per module, described by OpenAPI at /api/docs."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.openapi.schema import OpenAPISchema
 
-api = NinjaAPI(
+_BAD_REQUEST = {
+    "description": "Input the API cannot accept, such as a NUL character (0x00).",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            }
+        }
+    },
+}
+
+
+class LocalSocialAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI description also lists the 400 that
+    core.middleware.RejectNulCharactersMiddleware can give on any operation."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                operation.setdefault("responses", {}).setdefault("400", _BAD_REQUEST)
+        return schema
+
+
+api = LocalSocialAPI(
     title="Local Social API",
     version="1",
     description=(

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "localsocial.core.middleware.RequestIdMiddleware",
     "localsocial.core.middleware.TrustedProxyMiddleware",
+    "localsocial.core.middleware.RejectNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -65,3 +65,38 @@ class TrustedProxyMiddleware:
                 else:
                     request.META["REMOTE_ADDR"] = candidate
         return self.get_response(request)
+
+
+class RejectNulCharactersMiddleware:
+    """Refuse input containing the NUL character with a clear 400.
+
+    No person types it, PostgreSQL cannot store it in text, and Django's forms already refuse
+    it field by field; this covers the query strings and JSON bodies that reach the API and
+    the list filters, so that such input is a clear error and never a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            message = "The request contains a NUL character (0x00), which cannot be accepted."
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse({"detail": message}, status=400)
+            from django.http import HttpResponseBadRequest
+
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return True
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            return True
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith("application/json"):
+            body = request.body
+            return b"\x00" in body or b"\\u0000" in body
+        return False
