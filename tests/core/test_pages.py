@@ -40,3 +40,20 @@ def test_pages_send_a_content_security_policy(client):
     csp = client.get("/")["Content-Security-Policy"]
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
+
+
+def test_healthz_probes_the_real_task_queue(client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    body = client.get("/healthz").json()
+    assert body["checks"]["tasks"]["detail"] == "DatabaseBackend: 0 waiting"
+    assert body["checks"]["cache"]["detail"] == "LocMemCache"
+
+
+def test_healthz_fails_when_the_rq_queue_is_unreachable(client, settings):
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0", "SOCKET_CONNECT_TIMEOUT": 1}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    tasks = response.json()["checks"]["tasks"]
+    assert tasks["ok"] is False
+    assert tasks["detail"] == "ConnectionError"

@@ -102,13 +102,16 @@ def _cache() -> str:
     cache.set(key, "1", 10)
     if cache.get(key) != "1":
         raise RuntimeError("cache did not return what was stored")
-    return type(cache).__name__
+    from django.core.cache import caches
+
+    return type(caches["default"]).__name__
 
 
 def _tasks() -> str:
-    from django_tasks import default_task_backend
+    from django_tasks import task_backends
 
-    backend = default_task_backend
+    # The backend itself, not the lazy proxy in front of it, so the right probe runs.
+    backend = task_backends["default"]
     name = type(backend).__name__
     if name == "DatabaseBackend":
         from django_tasks_db.models import DBTaskResult
