@@ -40,3 +40,24 @@ def test_switching_to_welsh_keeps_the_page_and_stays_accessible(page, assert_acc
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/directory/")
     assert page.locator("html").get_attribute("lang") == "en-gb"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/accounts/sign-in/", "/accounts/sign-up/", "/cookies/", "/accessibility/",
+     "/directory/organisations/riverside-council/", "/directory/services/bin-collection/", "/stories/"],
+)
+def test_pages_fit_a_320px_screen_and_pass_axe(chromium_browser, live_server, axe, path):
+    from tests.factories import OrganisationFactory, ServiceFactory
+
+    council = OrganisationFactory(name="Riverside Council", slug="riverside-council", gss_code="E09000099")
+    ServiceFactory(organisation=council, name="Bin collection", slug="bin-collection", lgsl_id=524)
+    context = chromium_browser.new_context(base_url=live_server.url, viewport={"width": 320, "height": 640})
+    pg = context.new_page()
+    response = pg.goto(path)
+    assert response is not None
+    assert response.status == 200
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 320, path
+    violations = axe.run(pg).response["violations"]
+    context.close()
+    assert violations == [], [v["id"] for v in violations]
