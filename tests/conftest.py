@@ -35,3 +35,13 @@ def _fast_password_hashing(settings):
     # Argon2 takes about 0.2 s a hash by design and the suite hashes thousands of passwords.
     # tests/accounts/test_sign_up.py checks that production really uses Argon2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_asks():
+    # A request in Welsh leaves Welsh active in the thread; each test starts in English.
+    from django.utils import translation
+
+    translation.activate("en-gb")
+    yield
+    translation.deactivate()
