@@ -54,7 +54,7 @@ test-postgres: setup
 	else echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run"; fi
 
 messages: $(STAMP_PY) ## Extract strings and update the Welsh catalogue (then translate, then `make assets`)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k gettext_lazy -k ngettext:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output -o var/django.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k gettext_lazy -k gettext_noop -k ngettext:1,2 -k pgettext:1c,2 -k pgettext_lazy:1c,2 --no-location --sort-output -o var/django.pot .
 	test -f src/localsocial/locale/cy/LC_MESSAGES/django.po \
 	  && $(BIN)/pybabel update -D django -d src/localsocial/locale -l cy -i var/django.pot --no-fuzzy-matching \
 	  || $(BIN)/pybabel init -D django -d src/localsocial/locale -l cy -i var/django.pot

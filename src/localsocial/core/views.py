@@ -53,20 +53,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"page_title": "", "modules": _modules()})
 
 
-def accessibility(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/accessibility.html", {"page_title": _("Accessibility statement")})
-
-
-def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/privacy.html", {"page_title": _("Privacy")})
-
-
-def cookies(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/cookies.html", {"page_title": _("Cookies")})
-
-
-def feedback(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/feedback.html", {"page_title": _("Feedback")})
+def information_page(request: HttpRequest, *, template: str, title: str) -> HttpResponse:
+    """A page of fixed information (accessibility, privacy, cookies, feedback)."""
+    return render(request, template, {"page_title": _(title)})
 
 
 @require_POST

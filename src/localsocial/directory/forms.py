@@ -45,28 +45,6 @@ class BrowseForm(forms.Form):
     type = forms.ChoiceField(choices=OrganisationType.choices, required=False)
 
 
-class StaffAddForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Email address"),
-        help_text=_("They must already have an account on Local Social"),
-        max_length=254,
-        error_messages={
-            "required": _("Enter the email address of the person to add"),
-            "invalid": _("Enter an email address in the correct format, like name@example.org"),
-        },
-    )
-    role = forms.ChoiceField(
-        label=_("Role"),
-        choices=StaffRole.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Select a role"), "invalid_choice": _("Select a role")},
-    )
-    job_title = forms.CharField(
-        label=_("Job title (optional)"), max_length=120, required=False,
-        error_messages={"max_length": _("Job title must be 120 characters or fewer")},
-    )
-
-
 class StaffChangeForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Role"),
@@ -78,6 +56,22 @@ class StaffChangeForm(forms.Form):
         label=_("Job title (optional)"), max_length=120, required=False,
         error_messages={"max_length": _("Job title must be 120 characters or fewer")},
     )
+
+
+class StaffAddForm(StaffChangeForm):
+    """Adding someone: their account's email address, then the same role and job title."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("They must already have an account on Local Social"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter the email address of the person to add"),
+            "invalid": _("Enter an email address in the correct format, like name@example.org"),
+        },
+    )
+
+    field_order = ["email", "role", "job_title"]
 
 
 CSV_CONTENT_TYPES = {

@@ -9,6 +9,7 @@ unknown id, 422 for a filter that cannot be used.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from localsocial.core.pagination import InvalidCursorError, KeysetPage, keyset_paginate
+from localsocial.core.pagination import InvalidCursorError, keyset_paginate
 from localsocial.directory.models import GSS_RE, ODS_RE, Organisation, OrganisationType, Service
 from localsocial.directory.selectors import (
     organisation_ancestors,
@@ -170,11 +171,19 @@ def _service_summary(service: Service) -> dict[str, Any]:
     }
 
 
-def _page(queryset: QuerySet[Any], cursor: str | None, limit: int) -> KeysetPage[Any]:
+def _page(
+    queryset: QuerySet[Any], cursor: str | None, limit: int, summary: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of a list response: the items as ``summary`` gives them, and both cursors."""
     try:
-        return keyset_paginate(queryset, ordering=ORDERING, cursor=cursor, page_size=limit)
+        page = keyset_paginate(queryset, ordering=ORDERING, cursor=cursor, page_size=limit)
     except InvalidCursorError as exc:
         raise HttpError(422, "cursor is not valid: use next_cursor or previous_cursor from a response.") from exc
+    return {
+        "items": [summary(row) for row in page.items],
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+    }
 
 
 def _check_code(value: str | None, pattern: str, name: str, example: str) -> str | None:
@@ -216,12 +225,7 @@ def organisation_list(request: HttpRequest, filters: Query[OrganisationFilters])
         queryset = queryset.filter(gss_code=gss)
     if filters.q:
         queryset = organisation_queryset_search(queryset, filters.q)
-    page = _page(queryset, filters.cursor, filters.limit)
-    return {
-        "items": [_organisation_summary(org) for org in page.items],
-        "next_cursor": page.next_cursor,
-        "previous_cursor": page.previous_cursor,
-    }
+    return _page(queryset, filters.cursor, filters.limit, _organisation_summary)
 
 
 @router.get(
@@ -283,12 +287,7 @@ def service_list(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[s
         queryset = queryset.filter(lgsl_id=filters.lgsl_id)
     if filters.q:
         queryset = service_queryset_search(queryset, filters.q)
-    page = _page(queryset, filters.cursor, filters.limit)
-    return {
-        "items": [_service_summary(service) for service in page.items],
-        "next_cursor": page.next_cursor,
-        "previous_cursor": page.previous_cursor,
-    }
+    return _page(queryset, filters.cursor, filters.limit, _service_summary)
 
 
 @router.get(
