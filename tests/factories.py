@@ -89,3 +89,84 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     role = StaffRole.RESPONDER
     job_title = "Patient experience lead"
+
+
+# --- Stories -----------------------------------------------------------------------------------
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stories.Tag"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Tag {n}")
+    slug = factory.Sequence(lambda n: f"tag-{n}")
+    polarity = "good"
+
+
+class StoryFactory(factory.django.DjangoModelFactory):
+    """A story.  By default a published one about one new service, with its list rows
+    written as the services write them; pass ``status="pending"`` for one in the queue,
+    ``services=[...]`` and ``tags=[...]`` to choose them."""
+
+    class Meta:
+        model = "stories.Story"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Story number {n} about my visit")
+    body = "The nurse explained everything and the wait was short. I felt listened to."
+    feelings = "Reassured."
+    author_email = factory.Sequence(lambda n: f"author{n}@example.org")
+    pseudonym = factory.Sequence(lambda n: f"Author {n}")
+    author_role = "patient"
+    happened_month = factory.LazyFunction(lambda: timezone.now().date().replace(day=1))
+    author_token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    text_hash = factory.Sequence(lambda n: f"t{n:063x}")
+    status = "published"
+    criticality = 0
+    published_at = factory.LazyAttribute(lambda o: timezone.now() if o.status in ("published", "restricted") else None)
+    withdrawn_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == "withdrawn" else None)
+    held_until = factory.LazyAttribute(lambda o: timezone.now() if o.status == "held" else None)
+
+    @factory.post_generation
+    def services(obj, create, extracted, **kwargs):  # noqa: N805
+        if not create:
+            return
+        from localsocial.stories.models import StoryService
+
+        services = extracted if extracted is not None else [ServiceFactory()]
+        StoryService.objects.bulk_create(
+            [StoryService(story=obj, service=s, position=i) for i, s in enumerate(services)]
+        )
+
+    @factory.post_generation
+    def tags(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.tags.set(extracted)
+
+    @factory.post_generation
+    def listed(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            from localsocial.stories.models import StoryRevision
+            from localsocial.stories.services.listing import story_listing_refresh
+
+            StoryRevision.objects.create(
+                story=obj, kind=StoryRevision.Kind.ORIGINAL, title=obj.title, body=obj.body, feelings=obj.feelings
+            )
+            story_listing_refresh(story=obj)
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    """A published response from an organisation the story is about (pass ``organisation``
+    and ``responder`` to choose)."""
+
+    class Meta:
+        model = "stories.Response"
+
+    story = factory.SubFactory(StoryFactory)
+    organisation = factory.LazyAttribute(lambda o: o.story.story_services.first().service.organisation)
+    responder = factory.SubFactory(UserFactory)
+    signature = "Sam Patel, Patient experience lead"
+    body = "Thank you for telling us. We have shared your story with the team."
+    status = "published"
+    published_at = factory.LazyFunction(timezone.now)

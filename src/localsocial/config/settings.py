@@ -28,6 +28,16 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from exc
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -233,6 +243,28 @@ OTP_TOTP_ISSUER = "Local Social"
 # Sign-in attempts allowed per account and per address before a pause, e.g. "5/15m".
 SIGN_IN_RATE = os.environ.get("SIGN_IN_RATE", "5/15m")
 SIGN_UP_RATE = os.environ.get("SIGN_UP_RATE", "10/h")
+
+# --- Stories ----------------------------------------------------------------------------------
+# Telling a story: the word limit, and how long ago it may have happened.
+STORIES_WORD_LIMIT = env_int("STORIES_WORD_LIMIT", 1000)
+STORIES_MAX_AGE_MONTHS = env_int("STORIES_MAX_AGE_MONTHS", 24)
+# Submissions allowed per address and per account (django-ratelimit rates).
+STORIES_SUBMIT_RATE = os.environ.get("STORIES_SUBMIT_RATE", "5/h")
+# "Me too", helpful ratings and follows, per address.
+STORIES_REACTION_RATE = os.environ.get("STORIES_REACTION_RATE", "60/h")
+# Very critical stories may be held for this many working days before publication.
+STORIES_HOLD_WORKING_DAYS = env_int("STORIES_HOLD_WORKING_DAYS", 2)
+# Bank holidays (YYYY-MM-DD, comma-separated) that do not count as working days.
+STORIES_NON_WORKING_DAYS = env_list("STORIES_NON_WORKING_DAYS")
+# A private provider's default window to "go ahead" or "ask for review" (organisations may set their own).
+STORIES_PROVIDER_NOTICE_HOURS = env_int("STORIES_PROVIDER_NOTICE_HOURS", 72)
+# Responses from a responder are moderated until this many of theirs have been published.
+STORIES_RESPONDER_TRUSTED_AFTER = env_int("STORIES_RESPONDER_TRUSTED_AFTER", 3)
+# Minutes after publication in which a responder may edit their response.
+STORIES_RESPONSE_EDIT_MINUTES = env_int("STORIES_RESPONSE_EDIT_MINUTES", 30)
+# API requests per token (or per address without one).
+API_RATE = os.environ.get("API_RATE", "600/h")
+API_WRITE_RATE = os.environ.get("API_WRITE_RATE", "60/h")
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -1,9 +1,16 @@
-from django.urls import path
+"""The stories module's addresses: each part's views module lists its own."""
 
-from localsocial.stories import views
+from django.urls import URLPattern
+
+from localsocial.stories.views import alerts, dashboard, moderation, reading, responding, submit
 
 app_name = "stories"
 
-urlpatterns = [
-    path("", views.index, name="index"),
+urlpatterns: list[URLPattern] = [
+    *reading.urlpatterns,
+    *submit.urlpatterns,
+    *moderation.urlpatterns,
+    *responding.urlpatterns,
+    *alerts.urlpatterns,
+    *dashboard.urlpatterns,
 ]

@@ -1,0 +1,76 @@
+"""Small pieces every part of the stories module uses: secrets, person keys and progress."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from localsocial.stories.models import Progress, Story
+
+
+def secret_new() -> tuple[str, str]:
+    """A new random secret for a private link, and the SHA-256 to store: ``(secret, hash)``."""
+    secret = secrets.token_urlsafe(24)
+    return secret, secret_hash(secret)
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def person_key(*, user: Any = None, anonymous_id: str | None = None) -> str:
+    """The key that makes "one per person" hold for "me too" and helpful ratings: the account
+    when signed in, else the random id kept in the visitor's cookie."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        raw = f"user:{user.pk}"
+    elif anonymous_id:
+        raw = f"anon:{anonymous_id}"
+    else:
+        raise ValueError("A person key needs a user or an anonymous id.")
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def progress_for(story: Story) -> int:
+    """Progress follows from the times recorded on the story: changed > responded > read > heard."""
+    if story.changed_at is not None:
+        return Progress.CHANGED
+    if story.first_response_at is not None:
+        return Progress.RESPONDED
+    if story.read_at is not None:
+        return Progress.READ
+    if story.heard_at is not None:
+        return Progress.HEARD
+    return Progress.UNHEARD
+
+
+@transaction.atomic
+def story_progress_mark(*, story_id: int, **times: Any) -> Story:
+    """Record conversation times (``heard_at``, ``read_at``, ``first_response_at``,
+    ``change_planned_at``, ``changed_at``) that are not yet set, recompute ``progress`` and
+    copy both onto the story's list rows.  Times already set are kept (the first one counts),
+    so calling this twice is harmless."""
+    from localsocial.stories.services.listing import story_listing_sync
+
+    allowed = {"heard_at", "read_at", "first_response_at", "change_planned_at", "changed_at"}
+    unknown = set(times) - allowed
+    if unknown:
+        raise ValueError(f"Unknown progress times: {sorted(unknown)}")
+    story = Story.objects.select_for_update().get(pk=story_id)
+    changed: list[str] = []
+    for name, value in times.items():
+        if getattr(story, name) is None and value is not None:
+            setattr(story, name, value)
+            changed.append(name)
+    new_progress = progress_for(story)
+    if new_progress != story.progress:
+        story.progress = new_progress
+        changed.append("progress")
+    if changed:
+        story.last_activity_at = timezone.now()
+        story.save(update_fields=[*changed, "last_activity_at", "updated_at"])
+        story_listing_sync(story=story)
+    return story

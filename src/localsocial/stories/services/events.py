@@ -1,0 +1,57 @@
+"""What follows when something becomes public.  Called explicitly by the services that publish
+(no signals): the list rows are written in the same transaction; alerts, webhooks and emails
+are queued as tasks once it commits, each of them idempotent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from localsocial.stories.models import Response, Story
+
+
+def story_published_effects(*, story: Story) -> None:
+    """A story became visible: put it in its lists, alert subscribed staff, tell webhooks."""
+    from localsocial.api.webhooks import webhook_event_queue
+    from localsocial.stories.services.alerts import alerts_queue_for_story
+    from localsocial.stories.services.listing import story_listing_refresh
+
+    story_listing_refresh(story=story)
+    story_id = story.pk
+    transaction.on_commit(lambda: alerts_queue_for_story(story_id=story_id))
+    transaction.on_commit(lambda: webhook_event_queue(event="story.published", story_id=story_id))
+
+
+def story_hidden_effects(*, story: Story) -> None:
+    """A story was withdrawn, restricted or unpublished: take it out of every list at once."""
+    from localsocial.stories.services.listing import story_listing_refresh
+
+    story_listing_refresh(story=story)
+
+
+def response_published_effects(*, response: Response) -> None:
+    """A response (or an author's reply) became visible: move the story's progress on, tell
+    its followers, tell webhooks, and for a change claim, tell webhooks of the change and ask
+    the author to confirm it."""
+    from localsocial.api.webhooks import webhook_event_queue
+    from localsocial.stories.models import ChangeKind
+    from localsocial.stories.services.common import story_progress_mark
+    from localsocial.stories.services.reading import followers_notify
+    from localsocial.stories.services.responses import change_confirmation_request
+
+    if not response.is_author_reply:
+        times = {"first_response_at": response.published_at}
+        if response.change == ChangeKind.PLANNED:
+            times["change_planned_at"] = response.published_at
+        elif response.change == ChangeKind.MADE:
+            times["changed_at"] = response.published_at
+        story_progress_mark(story_id=response.story_id, **times)
+    Story.objects.filter(pk=response.story_id).update(
+        response_count=Response.objects.filter(story_id=response.story_id, status="published").count()
+    )
+    response_id = response.pk
+    transaction.on_commit(lambda: followers_notify(response_id=response_id))
+    if not response.is_author_reply:
+        transaction.on_commit(lambda: webhook_event_queue(event="response.published", response_id=response_id))
+        if response.change:
+            transaction.on_commit(lambda: webhook_event_queue(event="change.marked", response_id=response_id))
+            transaction.on_commit(lambda: change_confirmation_request(response_id=response_id))

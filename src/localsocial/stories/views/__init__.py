@@ -1,0 +1,1 @@
+"""The stories module's pages, one module per part; each lists its own ``urlpatterns``."""
