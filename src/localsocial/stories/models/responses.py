@@ -97,6 +97,10 @@ class Response(models.Model):
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set by the tasks that email followers and ask the author to confirm a change: each claims
+    # the response with a conditional UPDATE (``WHERE … IS NULL``), so each email goes once.
+    followers_notified_at = models.DateTimeField(null=True, blank=True)
+    confirmation_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["story", "created_at", "id"]

@@ -1,0 +1,1 @@
+"""Background tasks of the stories module, one module per part (django-tasks)."""
