@@ -9,7 +9,8 @@ them as JSON with ``--json``).
         --url "bare=/bench/bare" --url "organisation=/directory/organisations/a/,/directory/organisations/b/"
 
 Each ``--url`` is ``label=path[,path…]``; several paths are requested in turn, so that a page
-is measured across many records rather than one cached row.
+is measured across many records rather than one cached row.  ``--cookie label=name=value``
+sends a cookie with that page's requests (a session, for signed-in pages).
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 class Client:
     """One keep-alive connection per thread, reopened whenever the server closes it."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, cookie: str = "") -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.headers = {"Accept": "text/html", **({"Cookie": cookie} if cookie else {})}
         self.conn: http.client.HTTPConnection | None = None
 
     def get(self, path: str) -> int:
@@ -63,7 +65,7 @@ class Client:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
-                self.conn.request("GET", path, headers={"Accept": "text/html"})
+                self.conn.request("GET", path, headers=self.headers)
                 response = self.conn.getresponse()
                 response.read()
                 if response.will_close:
@@ -79,10 +81,11 @@ class Client:
 
 
 def run_page(host: str, port: int, label: str, paths: list[str], *, requests: int,
-             concurrency: int, duration: float, warmup: int, timeout: float) -> PageResult:
+             concurrency: int, duration: float, warmup: int, timeout: float,
+             cookie: str = "") -> PageResult:
     """Warm up, then send ``requests`` GETs over ``concurrency`` threads (or stop at
     ``duration`` seconds) and return the figures."""
-    warm = Client(host, port, timeout)
+    warm = Client(host, port, timeout, cookie)
     for index in range(warmup):
         warm.get(paths[index % len(paths)])
 
@@ -94,7 +97,7 @@ def run_page(host: str, port: int, label: str, paths: list[str], *, requests: in
 
     def worker() -> None:
         nonlocal next_index
-        client = Client(host, port, timeout)
+        client = Client(host, port, timeout, cookie)
         while True:
             with lock:
                 if next_index >= requests or time.perf_counter() > deadline:
@@ -152,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="http://127.0.0.1:8765")
     parser.add_argument("--url", action="append", required=True, help="label=path[,path…]")
+    parser.add_argument("--cookie", action="append", default=[],
+                        help="label=name=value: a cookie for that page's requests")
     parser.add_argument("--requests", type=int, default=1000, help="requests per page")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duration", type=float, default=60.0, help="time cap per page, s")
@@ -169,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("requests 1-100000, concurrency 1-64, duration up to 600 s")
     host, port = base.hostname or "127.0.0.1", base.port or 80
 
+    cookies: dict[str, str] = {}
+    for spec in args.cookie:
+        label, _, cookie = spec.partition("=")
+        if not label or "=" not in cookie:
+            parser.error(f"bad --cookie {spec!r}: use label=name=value")
+        cookies[label] = cookie
     results = []
     for spec in args.url:
         label, _, joined = spec.partition("=")
@@ -177,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"bad --url {spec!r}: use label=/path[,/path…]")
         result = run_page(host, port, label, paths, requests=args.requests,
                           concurrency=args.concurrency, duration=args.duration,
-                          warmup=args.warmup, timeout=args.timeout)
+                          warmup=args.warmup, timeout=args.timeout, cookie=cookies.get(label, ""))
         print(f"{label}: {result.requests} requests, {result.rps} req/s, "
               f"p50 {result.p50_ms} ms, p95 {result.p95_ms} ms, errors {result.errors} "
               f"{result.statuses}", file=sys.stderr)

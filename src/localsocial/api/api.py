@@ -8,6 +8,23 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.openapi.schema import OpenAPISchema
 
+from localsocial.api.auth import read_throttle
+from localsocial.api.errors import FieldErrors
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+_TOO_MANY_REQUESTS = {
+    "description": (
+        "Too many requests from this token (or, without one, this address): wait the number "
+        "of seconds in the Retry-After header."
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+    "content": {"application/json": {"schema": _DETAIL}},
+}
+
 _BAD_REQUEST = {
     "description": "Input the API cannot accept, such as a NUL character (0x00).",
     "content": {
@@ -24,13 +41,15 @@ _BAD_REQUEST = {
 
 class LocalSocialAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI description also lists the 400 that
-    core.middleware.RejectNulCharactersMiddleware can give on any operation."""
+    core.middleware.RejectNulCharactersMiddleware can give on any operation, and the 429 of
+    the rate limits (api.auth.ApiRateThrottle)."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 operation.setdefault("responses", {}).setdefault("400", _BAD_REQUEST)
+                operation["responses"].setdefault("429", _TOO_MANY_REQUESTS)
         return schema
 
 
@@ -38,11 +57,15 @@ api = LocalSocialAPI(
     title="Local Social API",
     version="1",
     description=(
-        "Open API for Local Social: the directory of organisations and services, and each "
-        "module as it is built. Errors are JSON with a `detail` field; authentication never "
-        "redirects to a sign-in page."
+        "Open API for Local Social: the directory of organisations and services, stories and "
+        "their responses, and each module as it is built. Reading needs no token; writing "
+        "needs a token made at /developers/, sent as `Authorization: Bearer <token>`. Errors "
+        "are JSON with a `detail` field; authentication never redirects to a sign-in page. "
+        "Rate limits, pagination and webhooks: docs/api.md."
     ),
     urls_namespace="api",
+    # Every operation is rate limited (API_RATE); writes set their own, API_WRITE_RATE.
+    throttle=[read_throttle],
 )
 
 
@@ -54,7 +77,18 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespon
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"detail": "Authentication credentials were missing or wrong."}, status=401)
+    response = api.create_response(
+        request, {"detail": "Authentication credentials were missing or wrong."}, status=401
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(FieldErrors)
+def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.items}, status=422)
 
 
 api.add_router("/directory/", "localsocial.api.routers.directory.router", tags=["Directory"])
+api.add_router("/", "localsocial.api.routers.stories.router", tags=["Stories"])
+api.add_router("/", "localsocial.api.routers.webhooks.router", tags=["Webhooks"])

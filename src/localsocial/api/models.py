@@ -48,9 +48,28 @@ class WebhookEvent(models.TextChoices):
     CHANGE_MARKED = "change.marked", "change.marked"
 
 
+class ApiIdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` a token sent with ``POST /api/stories/``, and the story that
+    request made.  Unique per token, so a retried request finds the story instead of making a
+    second one; ``request_hash`` (SHA-256 of the body) catches a key reused for another story."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    story = models.ForeignKey("stories.Story", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="api_idempotency_once")]
+
+    def __str__(self) -> str:
+        return f"{self.token_id}:{self.key} → {self.story_id}"
+
+
 class WebhookEndpoint(models.Model):
     """An address an organisation wants events posted to, signed with ``secret`` (HMAC-SHA256
-    of the body, in the ``X-LocalSocial-Signature`` header)."""
+    of the timestamp and the body, in the ``X-LocalSocial-Signature`` header).  The secret is
+    kept as it is, because signing needs it; it is shown once, when made or rotated."""
 
     organisation = models.ForeignKey("directory.Organisation", on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("address"), max_length=500)
@@ -62,8 +81,16 @@ class WebhookEndpoint(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
-        ordering = ["organisation", "url"]
+        ordering = ["organisation", "url", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(url__startswith="https://") | models.Q(url__startswith="http://"),
+                name="api_webhook_url_http",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.url
@@ -78,7 +105,13 @@ class DeliveryStatus(models.TextChoices):
 
 class WebhookDelivery(models.Model):
     """One event for one endpoint, with every attempt's outcome.  ``event_id`` is unique per
-    endpoint, so an event is never queued twice; receivers use it to ignore repeats."""
+    endpoint, so an event is never queued twice; receivers use it to ignore repeats.
+
+    ``next_attempt_at`` is when it may be tried next.  A worker claims a delivery with a
+    conditional UPDATE that also moves ``next_attempt_at`` a minute on (a lease): a second
+    worker then finds nothing to claim, and a worker that dies mid-send leaves a delivery the
+    retry sweep picks up after the lease.  ``attempts`` counts attempts since it was (re)queued;
+    every attempt is also kept in ``WebhookAttempt``."""
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40, choices=WebhookEvent.choices)
@@ -94,10 +127,33 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["endpoint", "-created_at"], name="api_delivery_endpoint")]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at", "-id"], name="api_delivery_endpoint"),
+            models.Index(fields=["status", "next_attempt_at"], name="api_delivery_due"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="api_delivery_once"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[c.value for c in DeliveryStatus]), name="api_delivery_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id}: {self.status}"
+
+
+class WebhookAttempt(models.Model):
+    """One try at sending a delivery: when, what came back (or what went wrong), how long."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    attempted_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["delivery", "attempted_at", "id"]
+        indexes = [models.Index(fields=["delivery", "attempted_at"], name="api_attempt_delivery")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} @ {self.attempted_at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"

@@ -243,6 +243,9 @@ OTP_TOTP_ISSUER = "Local Social"
 # Sign-in attempts allowed per account and per address before a pause, e.g. "5/15m".
 SIGN_IN_RATE = os.environ.get("SIGN_IN_RATE", "5/15m")
 SIGN_UP_RATE = os.environ.get("SIGN_UP_RATE", "10/h")
+# Emails about one address (confirmation links, password resets, story links) per hour.
+ACCOUNT_EMAIL_RATE = os.environ.get("ACCOUNT_EMAIL_RATE", "3/h")
+PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "10/h")
 
 # --- Stories ----------------------------------------------------------------------------------
 # Telling a story: the word limit, and how long ago it may have happened.
@@ -250,6 +253,8 @@ STORIES_WORD_LIMIT = env_int("STORIES_WORD_LIMIT", 1000)
 STORIES_MAX_AGE_MONTHS = env_int("STORIES_MAX_AGE_MONTHS", 24)
 # Submissions allowed per address and per account (django-ratelimit rates).
 STORIES_SUBMIT_RATE = os.environ.get("STORIES_SUBMIT_RATE", "5/h")
+# Live personal-data checks while typing a story (the form calls them as the author types).
+STORIES_CHECK_RATE = os.environ.get("STORIES_CHECK_RATE", "300/h")
 # "Me too", helpful ratings and follows, per address.
 STORIES_REACTION_RATE = os.environ.get("STORIES_REACTION_RATE", "60/h")
 # Very critical stories may be held for this many working days before publication.

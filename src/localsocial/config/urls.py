@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("insight/", include("localsocial.insight.urls")),
     path("engage/", include("localsocial.engage.urls")),
     path("api/", include("localsocial.api.urls")),
+    path("developers/", include("localsocial.api.urls_pages")),
     path("site-admin/", admin.site.urls),
 ]
 

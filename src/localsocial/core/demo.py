@@ -484,6 +484,10 @@ def demo_load() -> DemoResult:
     password_hash = make_password(DEMO_PASSWORD)
     for person in PEOPLE:
         _load_person(person, password_hash, result)
+    from localsocial.core.demo_stories import demo_stories_load
+
+    for kind, created in demo_stories_load(moderator_email=_email("moderator")).items():
+        result.created[kind] = result.created.get(kind, 0) + created
     return result
 
 

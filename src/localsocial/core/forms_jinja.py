@@ -45,7 +45,7 @@ def field(bf: BoundField, **overrides: Any) -> dict[str, Any]:
     if isinstance(widget, forms.Textarea):
         kind = "textarea"
         base.update(label=label, value=_value(bf), rows=widget.attrs.get("rows", 5))
-    elif isinstance(widget, forms.RadioSelect):
+    elif isinstance(widget, forms.RadioSelect) and not isinstance(widget, forms.CheckboxSelectMultiple):
         kind = "radios"
         current = str(_value(bf))
         base.update(

@@ -55,7 +55,8 @@ from localsocial.core.generate.engine import (
     next_id,
     reset_sequences,
 )
-from localsocial.core.generate.plan import GenerationPlan
+from localsocial.core.generate.plan import GenerationPlan, stories_count
+from localsocial.core.generate.stories_steps import generated_stories  # registers the stories step
 
 __all__ = [
     "GENERATED_EMAIL_DOMAIN",
@@ -69,8 +70,10 @@ __all__ = [
     "delete_fast",
     "generate",
     "generated_reset",
+    "generated_stories",
     "generator_step",
     "generator_steps",
     "next_id",
     "reset_sequences",
+    "stories_count",
 ]

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+# How many stories the next plan has, when the command was given ``--stories N`` (the number
+# of stories does not follow the directory's scale: a benchmark wants a million stories about
+# the 10,000 services of scale 1).  A context variable, because ``engine.generate`` builds the
+# plan from the scale alone.
+_STORIES: ContextVar[int | None] = ContextVar("generate_stories", default=None)
+
+
+@contextmanager
+def stories_count(stories: int | None) -> Iterator[None]:
+    """Within this block, ``GenerationPlan.for_scale`` plans ``stories`` stories (``None``:
+    the scale's default)."""
+    token = _STORIES.set(stories)
+    try:
+        yield
+    finally:
+        _STORIES.reset(token)
 
 
 def _scaled(base: float, scale: float, minimum: int = 1) -> int:
@@ -18,7 +38,8 @@ class GenerationPlan:
     * 40 NHS trusts, each with 4 hospitals of 6 departments, 2 services a department;
     * 240 charities with 1 service each;
     * 900 areas (a district and 8 wards for each council);
-    * 100,000 people; 1,320 staff memberships; 120 moderators, coordinators and facilitators.
+    * 100,000 people; 1,320 staff memberships; 120 moderators, coordinators and facilitators;
+    * 10,000 stories (``--stories N`` sets any number), with about 0.6 responses each.
 
     That is 4,000 organisations and 6,160 services: 10,160 in all.
     """
@@ -31,6 +52,7 @@ class GenerationPlan:
     moderators: int
     coordinators: int
     facilitators: int
+    stories: int = 0
 
     DIRECTORATES_PER_COUNCIL = 5
     TEAMS_PER_DIRECTORATE = 4
@@ -46,11 +68,20 @@ class GenerationPlan:
     COUNCIL_STAFF = 3 + DIRECTORATES_PER_COUNCIL
     TRUST_STAFF = 3 + HOSPITALS_PER_TRUST
     CHARITY_STAFF = 1
+    STORIES_PER_SCALE = 10_000
+    # Responses (from organisations, and authors' replies) per story, on average.
+    RESPONSES_PER_STORY = 0.6
 
     @classmethod
-    def for_scale(cls, scale: float) -> GenerationPlan:
+    def for_scale(cls, scale: float, *, stories: int | None = None) -> GenerationPlan:
+        """The plan for ``scale``; ``stories`` (or an enclosing ``stories_count``) overrides
+        the scale's number of stories."""
         if scale <= 0:
             raise ValueError("The scale must be more than 0.")
+        if stories is None:
+            stories = _STORIES.get()
+        if stories is not None and stories < 0:
+            raise ValueError("The number of stories cannot be negative.")
         return cls(
             scale=scale,
             councils=_scaled(100, scale),
@@ -60,6 +91,7 @@ class GenerationPlan:
             moderators=_scaled(20, scale),
             coordinators=_scaled(50, scale),
             facilitators=_scaled(50, scale),
+            stories=stories if stories is not None else _scaled(cls.STORIES_PER_SCALE, scale, minimum=0),
         )
 
     @property
@@ -97,3 +129,8 @@ class GenerationPlan:
     @property
     def role_grants(self) -> int:
         return sum(min(n, self.users) for n in (self.moderators, self.coordinators, self.facilitators))
+
+    @property
+    def responses(self) -> int:
+        """About how many responses the stories get (the generator draws them at random)."""
+        return round(self.stories * self.RESPONSES_PER_STORY)

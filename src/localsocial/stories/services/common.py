@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from typing import Any
 
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 from django.utils import timezone
 
 from localsocial.stories.models import Progress, Story
@@ -20,6 +22,30 @@ def secret_new() -> tuple[str, str]:
 
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def story_author_secret(story: Story) -> str:
+    """The secret of the author's private link, derived from the story (its id and the moment
+    it was sent) with the site's SECRET_KEY.  The same story always gets the same link, so
+    every email to the author carries a link that works, and the earlier ones keep working;
+    the database keeps only its SHA-256 (``author_token_hash``), so a copy of the database
+    alone opens nothing.  Changing SECRET_KEY changes every link: ``story_author_link`` then
+    stores the new hash the next time a link is sent."""
+    moment = story.submitted_at
+    message = f"{story.pk}:{int(moment.timestamp())}.{moment.microsecond:06d}"
+    digest = salted_hmac("localsocial.stories.author-link", message, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
+
+
+def story_author_link_secret(*, story: Story) -> str:
+    """The author's secret for ``story``, storing its hash if it is not stored yet (a new
+    story, or after SECRET_KEY changed).  Idempotent."""
+    secret = story_author_secret(story)
+    token_hash = secret_hash(secret)
+    if story.author_token_hash != token_hash:
+        Story.objects.filter(pk=story.pk).update(author_token_hash=token_hash)
+        story.author_token_hash = token_hash
+    return secret
 
 
 def person_key(*, user: Any = None, anonymous_id: str | None = None) -> str:

@@ -1,0 +1,249 @@
+"""Writes of the API app: tokens, webhook endpoints and deliveries, and stories sent through
+the API with an idempotency key.  Every change a person makes is in the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from localsocial.api.auth import ORGANISATION_SCOPES, token_generate
+from localsocial.api.models import (
+    ApiIdempotencyKey,
+    ApiToken,
+    DeliveryStatus,
+    TokenScope,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from localsocial.api.webhooks import delivery_enqueue, secret_generate, webhook_url_problem
+from localsocial.core.services import audit_record, client_ip
+from localsocial.directory.models import Organisation, OrganisationMembership
+from localsocial.stories.models import Story
+
+# --- Tokens ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    user: Any,
+    name: str,
+    scopes: list[str],
+    organisation: Organisation | None = None,
+    expires_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for ``user``: returns ``(token, secret)``.  The secret is shown once and
+    never stored (only its SHA-256).  Raises ValidationError (by field) for no name, an
+    unknown scope, an organisation scope without an organisation, an organisation where the
+    person lacks the role the scope needs, or an expiry in the past."""
+    errors: dict[str, list[str]] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = ["Enter a name for the token"]
+    elif len(name) > 100:
+        errors["name"] = ["The name must be 100 characters or fewer"]
+    scopes = list(dict.fromkeys(scopes or []))
+    if not scopes:
+        errors["scopes"] = ["Choose what the token may do"]
+    elif any(scope not in TokenScope.values for scope in scopes):
+        errors["scopes"] = ["Choose what the token may do from the list"]
+    organisation_scopes = [scope for scope in scopes if scope in ORGANISATION_SCOPES]
+    if organisation_scopes and organisation is None:
+        errors["organisation"] = ["Choose the organisation the token acts for"]
+    elif organisation is not None:
+        for scope in organisation_scopes:
+            allowed = OrganisationMembership.objects.filter(
+                user=user, organisation=organisation, role__in=ORGANISATION_SCOPES[scope]
+            ).exists()
+            if not allowed:
+                label = TokenScope(scope).label
+                errors.setdefault("organisation", []).append(
+                    f"You do not have the role at {organisation.name} needed to “{label}”"
+                )
+    if not organisation_scopes:
+        organisation = None  # a token without organisation scopes acts for nobody but its person
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = ["The expiry date must be in the future"]
+    if errors:
+        raise ValidationError(errors)
+    secret, prefix, hashed = token_generate()
+    token = ApiToken.objects.create(
+        user=user, organisation=organisation, name=name, prefix=prefix, token_hash=hashed,
+        scopes=scopes, expires_at=expires_at,
+    )
+    audit_record(
+        actor=user, action="api.token_create", target=token, request=request,
+        after={"name": name, "prefix": prefix, "scopes": scopes,
+               "organisation": organisation.pk if organisation else None, "expires_at": expires_at},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, user: Any, token_id: int, request: HttpRequest | None = None) -> bool:
+    """Revoke one of ``user``'s tokens: it stops working at once.  Returns False when it was
+    already revoked (or is not theirs)."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=now)
+    if revoked:
+        token = ApiToken.objects.get(pk=token_id)
+        audit_record(actor=user, action="api.token_revoke", target=token, request=request,
+                     after={"revoked_at": now})
+    return bool(revoked)
+
+
+# --- Stories sent through the API -------------------------------------------------------------
+
+def request_fingerprint(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+class IdempotencyKeyReused(Exception):  # noqa: N818 -- reads as a sentence
+    """The key was already used by this token for a different request."""
+
+
+def idempotent_story_get(*, token: ApiToken, key: str, fingerprint: str) -> Story | None:
+    """The story an earlier request with this key made, or None.  Raises
+    IdempotencyKeyReused when the earlier request was a different one."""
+    earlier = ApiIdempotencyKey.objects.select_related("story").filter(token=token, key=key).first()
+    if earlier is None:
+        return None
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyKeyReused(key)
+    return earlier.story
+
+
+def api_story_submit(
+    *,
+    token: ApiToken,
+    idempotency_key: str | None,
+    fingerprint: str,
+    fields: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> tuple[Story, bool]:
+    """Submit a story through the API (route "api"): ``fields`` are ``story_submit``'s.
+    Returns ``(story, replayed)``: with an idempotency key already used by this token for the
+    same request, the story that request made and ``replayed`` True; nothing new is stored.
+    Two requests with the same key at the same moment make one story: the key is unique per
+    token in the database, and the request that loses the race is rolled back whole."""
+    from localsocial.stories.services.submission import story_submit
+
+    if idempotency_key:
+        earlier = idempotent_story_get(token=token, key=idempotency_key, fingerprint=fingerprint)
+        if earlier is not None:
+            return earlier, True
+    try:
+        with transaction.atomic():
+            story, _secret = story_submit(
+                **fields, user=None, route="api", ip=client_ip(request),
+            )
+            if idempotency_key:
+                ApiIdempotencyKey.objects.create(
+                    token=token, key=idempotency_key, request_hash=fingerprint, story=story
+                )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        earlier = idempotent_story_get(token=token, key=idempotency_key, fingerprint=fingerprint)
+        if earlier is None:
+            raise
+        return earlier, True
+    return story, False
+
+
+# --- Webhook endpoints -------------------------------------------------------------------------
+
+def _endpoint_checked(url: str, events: list[str]) -> tuple[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    url = (url or "").strip()
+    if not url:
+        errors["url"] = ["Enter the address to send events to"]
+    elif len(url) > 500:
+        errors["url"] = ["The address must be 500 characters or fewer"]
+    else:
+        problem = webhook_url_problem(url)
+        if problem:
+            errors["url"] = [problem.rstrip(".")]
+    events = [event for event in WebhookEvent.values if event in (events or [])]
+    if not events:
+        errors["events"] = ["Choose at least one event"]
+    if errors:
+        raise ValidationError(errors)
+    return url, events
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, actor: Any, organisation: Organisation, url: str, events: list[str], request: HttpRequest | None = None
+) -> WebhookEndpoint:
+    """A new, active endpoint with a new secret.  Raises ValidationError (``url``,
+    ``events``) for an address events may not be sent to or no events."""
+    url, events = _endpoint_checked(url, events)
+    endpoint = WebhookEndpoint.objects.create(
+        organisation=organisation, url=url, events=events, secret=secret_generate(), created_by=actor
+    )
+    audit_record(actor=actor, action="api.webhook_create", target=endpoint, request=request,
+                 after={"organisation": organisation.pk, "url": url, "events": events})
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(
+    *, actor: Any, endpoint: WebhookEndpoint, request: HttpRequest | None = None
+) -> WebhookEndpoint:
+    """Replace the secret: deliveries from now on are signed with the new one."""
+    endpoint.secret = secret_generate()
+    endpoint.secret_rotated_at = timezone.now()
+    endpoint.save(update_fields=["secret", "secret_rotated_at"])
+    audit_record(actor=actor, action="api.webhook_rotate_secret", target=endpoint, request=request)
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_set_active(
+    *, actor: Any, endpoint: WebhookEndpoint, active: bool, request: HttpRequest | None = None
+) -> bool:
+    """Pause or resume an endpoint; a paused one is sent nothing.  Returns True if it changed."""
+    changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=not active).update(is_active=active)
+    if changed:
+        endpoint.is_active = active
+        audit_record(actor=actor, action="api.webhook_resume" if active else "api.webhook_pause",
+                     target=endpoint, request=request, after={"is_active": active})
+    return bool(changed)
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, actor: Any, endpoint: WebhookEndpoint, request: HttpRequest | None = None) -> None:
+    """Delete an endpoint and its delivery log."""
+    audit_record(actor=actor, action="api.webhook_delete", target=endpoint, request=request,
+                 before={"organisation": endpoint.organisation_id, "url": endpoint.url, "events": endpoint.events})
+    endpoint.delete()
+
+
+@transaction.atomic
+def webhook_delivery_resend(
+    *, actor: Any, delivery: WebhookDelivery, request: HttpRequest | None = None
+) -> bool:
+    """Send a delivery again, now, with a fresh round of retries (its earlier attempts stay in
+    the log).  Returns False while it is already waiting to be sent."""
+    queued = (
+        WebhookDelivery.objects.filter(pk=delivery.pk)
+        .exclude(status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING))
+        .update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None)
+    )
+    if not queued:
+        return False
+    audit_record(actor=actor, action="api.webhook_resend", target=delivery.endpoint, request=request,
+                 after={"delivery": delivery.pk, "event_id": delivery.event_id})
+    delivery_id = delivery.pk
+    transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))
+    return True
