@@ -191,6 +191,7 @@ def session() -> str:
     backend = next(path for path in settings.AUTHENTICATION_BACKENDS
                    if hasattr(import_string(path), "get_user"))
     login(request, user, backend=backend)
+    request.user = user  # what the middleware would have set; otp_login checks it
     otp_login(request, device)
     request.session.save()
     return f"{settings.SESSION_COOKIE_NAME}={request.session.session_key}"

@@ -61,3 +61,14 @@ def test_pages_fit_a_320px_screen_and_pass_axe(chromium_browser, live_server, ax
     violations = axe.run(pg).response["violations"]
     context.close()
     assert violations == [], [v["id"] for v in violations]
+
+
+def test_gov_uk_frontend_starts_and_the_content_security_policy_blocks_nothing(page):
+    # The policy must let the nonce'd start-up script run: without it GOV.UK Frontend never
+    # marks the page as supported and no component (character count, accordions…) starts.
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    assert "govuk-frontend-supported" in (page.locator("body").get_attribute("class") or "")
+    assert violations == []

@@ -301,9 +301,8 @@ def test_the_import_command_fails_on_a_bad_file_and_lists_each_problem(tmp_path:
     assert Organisation.objects.filter(slug="good-org").exists()
 
 
-def test_ten_thousand_rows_import_in_seconds():
-    import time
-
+def test_ten_thousand_rows_import_whole_and_again_change_nothing():
+    # Its speed is measured in bench/, not here: a timing assertion fails on a busy machine.
     rows = [{"record_type": "area", "id": f"E{n:08d}", "name": f"Area {n}"} for n in range(100)]
     for t in range(100):
         rows.append({"record_type": "organisation", "id": f"trust-{t}", "name": f"Trust {t}", "type": "nhs_trust",
@@ -316,16 +315,12 @@ def test_ten_thousand_rows_import_in_seconds():
         rows.append({"record_type": "service", "id": f"service-{s}", "name": f"Service {s}",
                      "parent_id": f"trust-{s % 100}-unit-{s % 19}", "lgsl_id": str(1 + s % 1500)})
     data = make_csv(rows)
-    started = time.perf_counter()
     report = directory_import(data=data)
-    elapsed = time.perf_counter() - started
     assert report.errors == []
     assert report.created == {"area": 100, "organisation": 2000, "service": 8000}
-    assert elapsed < 30, f"10,100 rows took {elapsed:.1f}s"
-    started = time.perf_counter()
     again = directory_import(data=data)
     assert sum(again.updated.values()) == 0
-    assert time.perf_counter() - started < 30
+    assert sum(again.created.values()) == 0
 
 
 # --- The upload page --------------------------------------------------------------------------

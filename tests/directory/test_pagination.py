@@ -96,3 +96,16 @@ def test_govuk_params_keep_other_query_parameters(organisations):
     assert "cursor=old" not in href
     assert "cursor=" in href
     assert "previous" not in params
+
+
+def test_a_cursor_keeps_every_microsecond_of_a_datetime():
+    from datetime import UTC, datetime
+
+    from localsocial.core.pagination import decode_cursor, encode_cursor
+
+    moment = datetime(2026, 11, 27, 8, 42, 15, 594321, tzinfo=UTC)
+    token = encode_cursor("a", [moment, 7], ("-published_at", "-id"))
+
+    _direction, values = decode_cursor(token, ("-published_at", "-id"))
+
+    assert datetime.fromisoformat(values[0]) == moment

@@ -230,6 +230,22 @@ def test_the_page_shows_the_figures_in_plain_words(tree, stories, staff_client):
     assert "Kind staff" in page
     assert "Waiting time" in page
     assert "No ratings yet" in page
+    assert "These figures were worked out at 12:00 on 27 November 2026" in page
+
+
+def test_the_figures_are_kept_for_a_few_minutes(tree, stories, staff_client, django_assert_max_num_queries):
+    url = "/stories/organisations/riverside-trust/dashboard/"
+    assert "62.5% (5 of 8)" in staff_client.get(url).content.decode()
+    story([tree["ward"]], "2026-11-27 09:00")
+
+    with django_assert_max_num_queries(12) as cached:
+        again = staff_client.get(url).content.decode()
+    with freeze_time("2026-11-27 12:06:00"):
+        later = staff_client.get(url).content.decode()
+
+    assert "62.5% (5 of 8)" in again
+    assert not any("stories_storylisting" in q["sql"] for q in cached.captured_queries)
+    assert "55.6% (5 of 9)" in later
 
 
 def test_the_page_says_no_stories_yet_for_an_empty_period(tree, staff_client):

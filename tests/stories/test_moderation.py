@@ -337,6 +337,9 @@ def test_rejecting_from_the_page_needs_a_reason_and_emails_the_author(mod_client
     assert story.status == "rejected"
     assert "Your story is not about a service." in mail.outbox[0].body
     assert "Sorry" in mail.outbox[0].body
+    # The private link in the email opens the author's page.
+    path = "/stories/mine/" + mail.outbox[0].body.split("/stories/mine/")[1].split()[0]
+    assert Client().get(path).status_code == 200
 
 
 def test_restricting_from_the_page_and_publishing_again(mod_client):

@@ -30,7 +30,7 @@ from localsocial.stories.models import (
     TagSuggestion,
 )
 from localsocial.stories.services import moderation as services
-from localsocial.stories.services.common import secret_hash
+from localsocial.stories.services.common import secret_hash, story_author_secret
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -266,9 +266,8 @@ def test_declining_a_suggestion_adds_no_tag(moderator):
 
 # --- Rejecting ---------------------------------------------------------------------------------
 
-def test_rejecting_emails_the_author_the_reason_with_a_new_private_link(moderator, template):
+def test_rejecting_emails_the_author_the_reason_with_their_private_link(moderator, template):
     story = StoryFactory(status="pending", author_email="sam@example.org")
-    old_hash = story.author_token_hash
     with committing():
         services.story_reject(story_id=story.pk, moderator=moderator, template_id=template.pk, note="Thank you.")
     story.refresh_from_db()
@@ -280,9 +279,10 @@ def test_rejecting_emails_the_author_the_reason_with_a_new_private_link(moderato
     assert message.to == ["sam@example.org"]
     assert "Your story is not about a public service, so we cannot publish it." in message.body
     assert "Thank you." in message.body
-    # The link in the email is the story's only valid private link now.
+    # The link in the email opens the author's private page: its secret is the story's own.
     secret = message.body.split("/stories/mine/")[1].split("/")[0]
-    assert story.author_token_hash == secret_hash(secret) != old_hash
+    assert secret == story_author_secret(story)
+    assert story.author_token_hash == secret_hash(secret)
     assert audit_actions(story) == ["stories.story_reject"]
 
 

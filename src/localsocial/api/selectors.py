@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from localsocial.api.models import ApiToken, WebhookDelivery, WebhookEndpoint
@@ -41,34 +41,6 @@ def _stories_with_links() -> QuerySet[Story]:
         ),
         "tags",
     )
-
-
-class _Keyed:
-    """A row whose datetime sort keys are ISO strings with every microsecond."""
-
-    def __init__(self, row: Any, names: list[str]) -> None:
-        self.row = row
-        for name in names:
-            value = getattr(row, name)
-            setattr(self, name, value.isoformat() if isinstance(value, datetime) else value)
-
-
-def _paginate_precisely(
-    queryset: QuerySet[Any], *, ordering: tuple[str, ...], cursor: str | None, page_size: int
-) -> KeysetPage[Any]:
-    """``keyset_paginate`` for orderings on a datetime column.  Its cursors carry values
-    through DjangoJSONEncoder, which cuts datetimes to milliseconds: rows published within
-    the same millisecond as a page's last row would be skipped.  Here the cursor is made from
-    the full ISO value (the database parses it back for the comparison)."""
-    names = [term.lstrip("-") for term in ordering]
-
-    def fetch(condition: Q | None, order_by: list[str], limit: int) -> list[_Keyed]:
-        rows = queryset.filter(condition) if condition is not None else queryset
-        return [_Keyed(row, names) for row in rows.order_by(*order_by)[:limit]]
-
-    page = keyset_paginate(fetch, ordering=ordering, cursor=cursor, page_size=page_size)
-    page.items = [item.row for item in page.items]
-    return page
 
 
 @dataclass
@@ -109,7 +81,7 @@ def story_page_for_api(*, filters: StoryListFilters, cursor: str | None, page_si
         rows = rows.filter(story_id__in=filters.story_ids)
     if filters.raw_condition is not None:
         rows = rows.alias(matches=filters.raw_condition).filter(matches=True)
-    page = _paginate_precisely(
+    page = keyset_paginate(
         rows.only("story", "published_at"), ordering=STORY_ORDERING, cursor=cursor, page_size=page_size
     )
     ids = [row.story_id for row in page.items]
@@ -134,7 +106,7 @@ def story_responses_for_api(*, story: Story, cursor: str | None, page_size: int)
     responses = Response.objects.filter(story=story, status=ResponseStatus.PUBLISHED).select_related("organisation")
     if story.status != StoryStatus.PUBLISHED:
         responses = responses.none()
-    return _paginate_precisely(responses, ordering=RESPONSE_ORDERING, cursor=cursor, page_size=page_size)
+    return keyset_paginate(responses, ordering=RESPONSE_ORDERING, cursor=cursor, page_size=page_size)
 
 
 def tag_page_for_api(*, polarity: str | None, cursor: str | None, page_size: int) -> KeysetPage[Any]:
@@ -209,7 +181,7 @@ def webhook_endpoint_get(*, organisation: Organisation, endpoint_id: int) -> Web
 
 def webhook_delivery_page(*, endpoint: WebhookEndpoint, cursor: str | None, page_size: int) -> KeysetPage[Any]:
     """The delivery log of ``endpoint``, newest first.  One query."""
-    return _paginate_precisely(
+    return keyset_paginate(
         WebhookDelivery.objects.filter(endpoint=endpoint).defer("payload"),
         ordering=DELIVERY_ORDERING, cursor=cursor, page_size=page_size,
     )

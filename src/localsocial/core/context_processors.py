@@ -33,6 +33,10 @@ def _nav_items(request: HttpRequest) -> list[dict[str, Any]]:
 
 def site(request: HttpRequest) -> dict[str, Any]:
     return {
+        # The govuk template's start-up script tests ``{% if cspNonce %}``; django-csp's lazy
+        # nonce is falsy until first read, so the script went out without one and was blocked.
+        # str() reads it now (which also puts the nonce in the header).
+        "cspNonce": str(request.csp_nonce) if hasattr(request, "csp_nonce") else "",
         "site_name": "Local Social",
         "phase": settings.LOCALSOCIAL_PHASE,
         "feedback_url": settings.LOCALSOCIAL_FEEDBACK_URL,

@@ -486,8 +486,8 @@ def demo_load() -> DemoResult:
         _load_person(person, password_hash, result)
     from localsocial.core.demo_stories import demo_stories_load
 
-    for kind, created in demo_stories_load(moderator_email=_email("moderator")).items():
-        result.created[kind] = result.created.get(kind, 0) + created
+    for kind, number in demo_stories_load(moderator_email=_email("moderator")).items():
+        result.created[kind] = result.created.get(kind, 0) + number
     return result
 
 

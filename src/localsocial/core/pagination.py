@@ -22,6 +22,7 @@ NULL; prefix a column with "-" for descending order.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -42,11 +43,22 @@ class InvalidCursorError(ValueError):
     """The cursor was not made by this site for this list."""
 
 
+class _CursorEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder cuts datetimes to milliseconds; a cursor must keep every microsecond,
+    or a row written in the same millisecond as the last one on a page would show again on the
+    next page (or be skipped going back)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
 class _Serializer:
     """JSON with dates, decimals and UUIDs, as ``django.core.signing`` expects."""
 
     def dumps(self, obj: Any) -> bytes:
-        return DjangoJSONEncoder(separators=(",", ":")).encode(obj).encode("latin-1")
+        return _CursorEncoder(separators=(",", ":")).encode(obj).encode("latin-1")
 
     def loads(self, data: bytes) -> Any:
         import json

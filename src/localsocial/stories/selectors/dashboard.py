@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -34,7 +36,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber, TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from localsocial.directory.models import Organisation
 from localsocial.stories.models import (
@@ -83,6 +85,7 @@ class Dashboard:
     p90_seconds: float | None = None
     helpful_ratings: int = 0
     all_ratings: int = 0
+    computed_at: dt.datetime | None = None
 
     @property
     def stories(self) -> int:
@@ -285,10 +288,31 @@ def dashboard_for_organisation(*, organisation: Organisation, start: dt.date, en
     published from ``start`` to ``end`` (both included, in the site's time zone).  At most
     four queries, whatever the number of stories.  The caller checks permission
     (``stories.view_dashboard``)."""
-    dashboard = Dashboard(organisation=organisation, start=start, end=end)
+    dashboard = Dashboard(organisation=organisation, start=start, end=end, computed_at=timezone.now())
     rows = _listing_rows(organisation, start, end)
     _month_and_criticality(rows, dashboard)
     _response_times(rows, dashboard)
     _tags(rows, dashboard)
     _ratings(organisation, dashboard)
+    return dashboard
+
+
+def dashboard_for_organisation_cached(
+    *, organisation: Organisation, start: dt.date, end: dt.date, seconds: int | None = None
+) -> Dashboard:
+    """``dashboard_for_organisation``, kept in the cache for ``seconds`` (the setting
+    ``STORIES_DASHBOARD_CACHE_SECONDS``, 300 by default; 0 turns the cache off).  A large
+    organisation's figures take a moment to work out and change slowly; the page says when
+    they were worked out.  No queries when the figures are in the cache."""
+    if seconds is None:
+        seconds = int(getattr(settings, "STORIES_DASHBOARD_CACHE_SECONDS", 300))
+    if seconds <= 0:
+        return dashboard_for_organisation(organisation=organisation, start=start, end=end)
+    # The labels (criticality) are in the reader's language.
+    key = f"stories:dashboard:{organisation.pk}:{start.isoformat()}:{end.isoformat()}:{translation.get_language()}"
+    cached = cache.get(key)
+    if isinstance(cached, Dashboard):
+        return cached
+    dashboard = dashboard_for_organisation(organisation=organisation, start=start, end=end)
+    cache.set(key, dashboard, seconds)
     return dashboard

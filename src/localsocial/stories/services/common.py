@@ -8,8 +8,8 @@ import secrets
 from typing import Any
 
 from django.db import transaction
-from django.utils.crypto import salted_hmac
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from localsocial.stories.models import Progress, Story
 

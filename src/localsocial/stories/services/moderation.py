@@ -75,12 +75,13 @@ def story_public_path(story: Story) -> str:
         return f"/stories/{story.pk}/"
 
 
-def _author_link_renew(story: Story) -> str:
-    """A new private link for the author.  Only a hash of the old secret is kept, so it cannot
-    be sent again: a new one replaces it (the old link stops working) and goes in this email."""
-    from localsocial.stories.services.submission import private_link, story_author_link_renew
+def _author_private_url(story: Story) -> str:
+    """The author's private link: the same one every email carries (derived from the story;
+    see ``services.common.story_author_secret``)."""
+    from localsocial.stories.services.common import story_author_link_secret
+    from localsocial.stories.services.submission import private_link
 
-    return private_link(story_author_link_renew(story_id=story.pk))
+    return private_link(story_author_link_secret(story=story))
 
 
 def author_has_email(story: Story) -> bool:
@@ -285,7 +286,7 @@ def story_reject(
 ) -> Story:
     """Decide not to publish a story waiting for moderation, held, or waiting for a provider.
     The reason is the chosen template's message (and the moderator's note); the author is
-    emailed it with a new private link."""
+    emailed it with the private link to their story."""
     _require_moderator(moderator)
     template = RejectionTemplate.objects.filter(pk=template_id, is_active=True).first()
     if template is None:
@@ -308,7 +309,7 @@ def story_reject(
             to=story.author_email,
             subject=_("Your story was not published"),
             template="stories/email/moderation_rejected.txt",
-            context={"story": story, "reason": reason, "private_url": _author_link_renew(story)},
+            context={"story": story, "reason": reason, "private_url": _author_private_url(story)},
         )
     audit_record(
         actor=moderator, action="stories.story_reject", target=story, before=before,

@@ -24,7 +24,7 @@ from localsocial.directory.csv_format import protect_cell
 from localsocial.directory.models import Organisation
 from localsocial.stories.charts import Chart, bar_chart
 from localsocial.stories.forms.alerts import DateRangeForm
-from localsocial.stories.selectors.dashboard import Dashboard, dashboard_for_organisation
+from localsocial.stories.selectors.dashboard import Dashboard, dashboard_for_organisation_cached
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -121,7 +121,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         context["page_title"] = _("Error: Stories dashboard for %(name)s") % {"name": organisation.name}
         return render(request, "stories/dashboard/dashboard.html", context)
     start, end = form.period()
-    data = dashboard_for_organisation(organisation=organisation, start=start, end=end)
+    data = dashboard_for_organisation_cached(organisation=organisation, start=start, end=end)
     context.update(
         page_title=_("Stories dashboard for %(name)s") % {"name": organisation.name},
         data=data,
@@ -183,7 +183,7 @@ def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
     start, end = form.period()
-    data = dashboard_for_organisation(organisation=organisation, start=start, end=end)
+    data = dashboard_for_organisation_cached(organisation=organisation, start=start, end=end)
     buffer = io.StringIO()
     csv.writer(buffer).writerows(dashboard_csv_rows(data))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
