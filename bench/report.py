@@ -174,7 +174,8 @@ def stories_section(work: Path, previous: str) -> str:
         f"{meta['concurrency']} threads; {meta['warmup']} warm-up requests, a cap of "
         f"{meta['duration']} s per page; each page rotates through up to 40 records or 10 words",
         "- **Pages:** `story list` is /stories/; `organisation story list` the 10 organisations "
-        "with the most stories (councils and trusts: every story of every service below them); "
+        "with the most stories (trusts, hospitals and councils: each lists every story of every service "
+        "below it); "
         "`story page` 40 published stories with responses; `search` /stories/?q= with 5 common "
         "words (in most stories) and 10 rare ones (in a few in ten thousand); `dashboard` the "
         "same 10 organisations' dashboards, signed in as a generated moderator",

@@ -62,3 +62,24 @@ def test_every_string_is_translated_and_keeps_its_placeholders():
                 broken.append(ids[0])
     assert missing == [], f"{len(missing)} untranslated, e.g. {missing[:5]}"
     assert broken == [], f"placeholders changed in {broken[:5]}"
+
+
+def test_the_welsh_catalogue_holds_every_string_in_the_code(tmp_path):
+    # What `make messages` would extract: a string added without running it (and translating)
+    # would be shown in English on a Welsh page.
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[2]
+    pot = tmp_path / "django.pot"
+    keywords = ["_", "gettext", "gettext_lazy", "gettext_noop", "ngettext:1,2", "pgettext:1c,2", "pgettext_lazy:1c,2"]
+    command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "--no-location", "-o", str(pot)]
+    for keyword in keywords:
+        command += ["-k", keyword]
+    subprocess.run([*command, "."], cwd=root, check=True, capture_output=True)
+    with pot.open("rb") as handle:
+        wanted = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
+    with CATALOGUE.open("rb") as handle:
+        have = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle) if m.id}
+    missing = sorted(str(m[1]) for m in wanted - have)
+    assert missing == [], f"{len(missing)} strings are not in the Welsh catalogue (run `make messages`), e.g. {missing[:5]}"

@@ -391,7 +391,7 @@ def test_the_private_page_says_where_the_story_is_in_plain_words(client, status,
     page = text(response)
     assert response.status_code == 200
     assert words in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     if status == "rejected":
         assert "It named a member of staff." in page
 

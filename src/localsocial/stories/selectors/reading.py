@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -53,11 +54,12 @@ STORY_SEARCH = FullTextIndex(
     table="stories_story", fts_table="stories_story_fts", where="stories_story.status = %s",
     where_params=(StoryStatus.PUBLISHED.value,),
 )
-# A search whose words match at most this many stories in all is answered from those ids; one
-# that matches more is answered by walking the list in order and checking each story, at most
-# SEARCH_WINDOW of them per page (see docs/decisions/0007-story-lists-and-search.md).
-SEARCH_CANDIDATES = 2000
-SEARCH_WINDOW = 10_000
+# Search (see _search_ids and docs/decisions/0007-story-lists-and-search.md): how many stories
+# of the list to check one by one before asking the index; the most matches the index may
+# return for one page; and the most stories checked one by one when it may not.
+SEARCH_FIRST_WINDOW = 1000
+SEARCH_CANDIDATES = 20_000
+SEARCH_WINDOW = 4000
 EXCERPT_WORDS = 40
 EXCERPT_CHARS = 400  # read from the database: enough for 40 words, never the whole text
 
@@ -343,11 +345,13 @@ def _reverse(ordering: Sequence[str]) -> list[str]:
     return [term[1:] if term.startswith("-") else f"-{term}" for term in ordering]
 
 
-def _window_ids(rows: QuerySet[StoryListing], order_by: list[str], query: SearchQuery, limit: int) -> list[int]:
-    """Story ids, in list order, of the first ``limit`` matches among the next
-    ``SEARCH_WINDOW`` rows of the list.  The inner query walks the list's index; the outer one
-    checks each of those stories in turn and stops at ``limit``."""
-    inner_sql, inner_params = rows.order_by(*order_by).values("story_id", "published_at")[:SEARCH_WINDOW].query.sql_with_params()
+def _window_ids(
+    rows: QuerySet[StoryListing], order_by: list[str], query: SearchQuery, limit: int, *, size: int
+) -> list[int]:
+    """Story ids, in list order, of the first ``limit`` matches among the next ``size`` rows
+    of the list.  The inner query walks the list's index; the outer one checks each of those
+    stories in turn and stops at ``limit``."""
+    inner_sql, inner_params = rows.order_by(*order_by).values("story_id", "published_at")[:size].query.sql_with_params()
     match_sql, match_params = STORY_SEARCH.row_matches_sql(query, id_reference="w.story_id")
     direction = {term.lstrip("-"): ("DESC" if term.startswith("-") else "ASC") for term in order_by}
     sql = (
@@ -358,6 +362,83 @@ def _window_ids(rows: QuerySet[StoryListing], order_by: list[str], query: Search
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _window_edge(rows: QuerySet[StoryListing], order_by: list[str], size: int) -> list[Any] | None:
+    """The cursor key of the ``size``-th row of the list from here, or None if it is shorter."""
+    last = list(rows.order_by(*order_by).values_list("published_at", "story_id")[size - 1 : size])
+    return _key(*last[0]) if last else None
+
+
+def _ids_among_matches(
+    rows: QuerySet[StoryListing], order_by: list[str], query: SearchQuery, limit: int
+) -> list[int] | None:
+    """The first ``limit`` story ids of the list that match, from the index's full answer; None
+    when the index has more than ``SEARCH_CANDIDATES`` matches in all."""
+    if connection.vendor != "postgresql":
+        # SQLite: FTS5 answers the whole query at once, and a small site has few rows.
+        sql, params = STORY_SEARCH.ids_sql(query)
+        return list(rows.filter(story_id__in=RawSQL(sql, params)).order_by(*order_by).values_list("story_id", flat=True)[:limit])  # noqa: S611 -- fixed SQL; the words are a parameter
+    candidates = STORY_SEARCH.match_ids(query, limit=SEARCH_CANDIDATES)
+    if candidates is None:
+        return None
+    if not candidates:
+        return []
+    # One array parameter, however many ids; the list's index is walked in order and each row
+    # looked up in the array (as bigint[], the column's type, PostgreSQL hashes it: as int[] it
+    # searched the array row by row, 300 ms for 4,000 ids).
+    among = rows.extra(where=['"stories_storylisting"."story_id" = ANY(%s::bigint[])'], params=[candidates])
+    return list(among.order_by(*order_by).values_list("story_id", flat=True)[:limit])
+
+
+def _beyond(rows: QuerySet[StoryListing], ordering: Sequence[str], values: list[Any], *, forward: bool) -> QuerySet[StoryListing]:
+    """The rows after (``forward``) or before ``values`` = [published_at, story_id] in
+    ``ordering``.  The exact condition is an OR that PostgreSQL cannot use as an index bound;
+    the redundant "published_at on or beyond" can, so the walk starts where it should instead
+    of reading down to it."""
+    descending = ordering[0].startswith("-")
+    bound = "published_at__lte" if forward == descending else "published_at__gte"
+    return rows.filter(Q(**{bound: values[0]}) & keyset_condition(ordering, values, forward=forward))
+
+
+def _search_ids(
+    scope: ListScope, filters: ListFilters, rows: QuerySet[StoryListing], ordering: Sequence[str], forward: bool, limit: int
+) -> tuple[list[int], list[Any] | None]:
+    """The first ``limit`` matching story ids from here, and, when the search stopped at its
+    window before the list ended, the key to carry on from.  See decision 0007.
+
+    1. Check the next ``SEARCH_FIRST_WINDOW`` stories of the list one by one: common words
+       fill the page at once.
+    2. Too few there, so the words are rare in this list.  If they are rare overall too, the
+       index lists every match and the page is those in the list.  Rare overall means: the
+       planner estimates at most ``SEARCH_CANDIDATES``, or, for the unfiltered list of all
+       stories (which step 1 has just sampled), the query has no phrase (phrases are checked
+       row by row against every story that has all the words).
+    3. Otherwise (common words, seldom in this list) check up to ``SEARCH_WINDOW`` more."""
+    query = filters.query
+    assert query is not None
+    order_by = list(ordering) if forward else _reverse(ordering)
+    ids = _window_ids(rows, order_by, query, limit, size=SEARCH_FIRST_WINDOW)
+    if len(ids) >= limit:
+        return ids, None
+    edge = _window_edge(rows, order_by, SEARCH_FIRST_WINDOW)
+    if edge is None:
+        return ids, None  # the rest of the list has been looked at
+    sampled_all = (
+        scope.scope == ListingScope.ALL and filters.progress is None
+        and filters.published_from is None and filters.published_to is None
+    )
+    has_phrase = any(len(words) > 1 for words in query.include)
+    if (sampled_all and not has_phrase) or STORY_SEARCH.estimate(query) <= SEARCH_CANDIDATES:
+        among = _ids_among_matches(rows, order_by, query, limit)
+        if among is not None:
+            return among, None
+    edge_values = [dt.datetime.fromisoformat(edge[0]), edge[1]]
+    rest = _beyond(rows, ordering, edge_values, forward=forward)
+    ids += _window_ids(rest, order_by, query, limit - len(ids), size=SEARCH_WINDOW)
+    if len(ids) >= limit:
+        return ids, None
+    return ids, _window_edge(rest, order_by, SEARCH_WINDOW)
 
 
 def _stories_for_list(ids: list[int]) -> list[Story]:
@@ -395,11 +476,9 @@ def story_list_page(
     """One page of a list of published stories, filtered, sorted and (with a query) searched.
 
     Without a search: the ids from one walk of the list's index, then the stories (3 queries).
-    With a search, one query first asks the full-text index for every matching story, up to
-    ``SEARCH_CANDIDATES``; if that is all of them, the page is those ids within the list (a
-    unique-index probe each).  If there are more (common words), the list is walked in order and
-    each story checked, stopping at a full page or after ``SEARCH_WINDOW`` stories, so that no
-    page ever costs more than that.  Raises InvalidCursorError for a cursor not made here."""
+    With a search, see ``_search_ids``: every page costs at most a bounded walk of the list and
+    a bounded read of the index, whatever the words.  Raises InvalidCursorError for a cursor
+    not made here."""
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
     ordering = ORDERINGS.get(filters.sort, ORDERINGS[NEWEST])
@@ -408,23 +487,13 @@ def story_list_page(
     order_by = list(ordering) if forward else _reverse(ordering)
     rows = _listing_rows(scope, filters)
     if values:
-        rows = rows.filter(keyset_condition(ordering, values, forward=forward))
+        rows = _beyond(rows, ordering, values, forward=forward)
     limit = page_size + 1
     window_ended = False
     window_key: list[Any] | None = None
     if filters.is_search:
-        assert filters.query is not None
-        candidates = STORY_SEARCH.match_ids(filters.query, limit=SEARCH_CANDIDATES)
-        if candidates is not None:
-            ids = list(rows.filter(story_id__in=candidates).order_by(*order_by).values_list("story_id", flat=True)[:limit]) if candidates else []
-        else:
-            ids = _window_ids(rows, order_by, filters.query, limit)
-            if len(ids) < limit:
-                # The window may have ended before the list did: carry on from its last row.
-                last = list(rows.order_by(*order_by).values_list("published_at", "story_id")[SEARCH_WINDOW - 1 : SEARCH_WINDOW])
-                if last:
-                    window_ended = True
-                    window_key = _key(*last[0])
+        ids, window_key = _search_ids(scope, filters, rows, ordering, forward, limit)
+        window_ended = window_key is not None
     else:
         ids = list(rows.order_by(*order_by).values_list("story_id", flat=True)[:limit])
     more = len(ids) > page_size

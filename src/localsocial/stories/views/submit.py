@@ -72,9 +72,11 @@ def _submit_keys(request: HttpRequest) -> list[ratelimits.Key]:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """The private pages' address is the secret: keep it out of other sites' logs (no
-    referrer), out of shared caches and out of search engines."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The private pages' address is the secret: keep it out of other sites' logs (the
+    referrer goes to this site only), out of shared caches and out of search engines.
+    ("no-referrer" would be stricter but makes browsers send ``Origin: null`` with the page's
+    own forms, which CSRF protection rightly refuses.)"""
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
