@@ -175,7 +175,8 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
     assert_accessible(page)
     story.refresh_from_db()
     assert story.progress == Progress.CHANGED
-    assert story.read_at is not None and story.heard_at is not None
+    assert story.read_at is not None
+    assert story.heard_at is not None
     progress_text = page.locator("main").inner_text()
     assert "Changed" in progress_text
     assert Response.objects.get(story=story, change="").helpful_count == 1

@@ -14,8 +14,8 @@ from django.urls import get_resolver
 from freezegun import freeze_time
 
 from localsocial.accounts.models import SiteRole
-from localsocial.stories.models import HelpfulRating
 from localsocial.stories.selectors.dashboard import dashboard_for_organisation
+from localsocial.stories.services.responses import response_rate
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -94,8 +94,9 @@ def stories(tree):
 
 
 def rate(response, helpful: int, not_helpful: int) -> None:
+    # Through the service, which keeps each response's counts with its ratings.
     for i in range(helpful + not_helpful):
-        HelpfulRating.objects.create(response=response, person_key=f"{response.pk}-{i}", helpful=i < helpful)
+        response_rate(response_id=response.pk, person_key=f"{response.pk}-{i}", helpful=i < helpful)
 
 
 def dashboard(org, start="2025-12-01", end="2026-11-27"):
@@ -176,7 +177,8 @@ def test_helpful_share_counts_ratings_of_the_subtrees_responses_in_the_period(tr
     rate(ResponseFactory(story=s1, organisation=tree["hospital"], published_at=at("2026-01-10 11:00")), 3, 1)
     rate(ResponseFactory(story=other, organisation=tree["council"], published_at=at("2026-02-01 11:00")), 0, 2)
     rate(ResponseFactory(story=s1, organisation=tree["hospital"], published_at=at("2025-11-01 11:00")), 0, 5)
-    rate(ResponseFactory(story=s1, organisation=tree["hospital"], published_at=None, status="pending"), 0, 5)
+    # A response waiting for moderation cannot be rated; counts on one are still never counted.
+    ResponseFactory(story=s1, organisation=tree["hospital"], published_at=None, status="pending", not_helpful_count=5)
 
     data = dashboard(tree["trust"])
 
