@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export LOCALSOCIAL_HOME := $(CURDIR)
 
-.PHONY: run setup assets test test-sqlite test-postgres lint browser-deps bench demo worker clean messages
+.PHONY: run setup assets test test-sqlite test-postgres lint browser-deps bench bench-stories demo worker clean messages
 
 run: setup ## Set everything up, load the demo on SQLite, serve http://127.0.0.1:8000
 	DEBUG=1 $(BIN)/localsocial migrate --no-input
@@ -68,6 +68,9 @@ demo: setup
 
 bench: setup
 	bash bench/run.sh
+
+bench-stories: setup ## Stories pages at 10k, 100k and 1M stories (PostgreSQL; slow: generates the data)
+	bash bench/stories.sh
 
 clean:
 	rm -rf $(VENV) node_modules build var

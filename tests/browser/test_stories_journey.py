@@ -182,3 +182,24 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
     assert Response.objects.get(story=story, change="").helpful_count == 1
     for context_page in (mod, staff):
         context_page.context.close()
+
+
+def test_the_form_for_entering_a_story_for_someone_passes_axe_with_and_without_errors(
+    chromium_browser, live_server, assert_accessible
+):
+    council = OrganisationFactory(name="Riverside Council", slug="riverside")
+    ServiceFactory(organisation=council, name="Riverside Ward", slug="riverside-ward")
+    staff = MembershipFactory(organisation=council, role="member").user
+    page = _signed_in_page(chromium_browser, live_server, staff)
+
+    page.goto("/stories/tell/assisted/")
+    assert_accessible(page)
+    page.get_by_label("Search for a service").fill("riverside")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_label("Riverside Ward").check()
+    page.get_by_role("button", name="Continue").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Send the story").or_(page.get_by_role("button", name="Send your story")).click()
+    assert page.get_by_text("There is a problem").is_visible()
+    assert_accessible(page)  # with every error, consent included
+    page.context.close()

@@ -268,6 +268,10 @@ STORIES_PROVIDER_NOTICE_HOURS = env_int("STORIES_PROVIDER_NOTICE_HOURS", 72)
 STORIES_RESPONDER_TRUSTED_AFTER = env_int("STORIES_RESPONDER_TRUSTED_AFTER", 3)
 # Minutes after publication in which a responder may edit their response.
 STORIES_RESPONSE_EDIT_MINUTES = env_int("STORIES_RESPONSE_EDIT_MINUTES", 30)
+# How long an organisation dashboard's figures are kept (seconds; 0 turns the cache off).
+STORIES_DASHBOARD_CACHE_SECONDS = env_int("STORIES_DASHBOARD_CACHE_SECONDS", 300)
+# Seconds to wait for a webhook receiver before counting the attempt as failed.
+WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10)
 # API requests per token (or per address without one).
 API_RATE = os.environ.get("API_RATE", "600/h")
 API_WRITE_RATE = os.environ.get("API_WRITE_RATE", "60/h")
