@@ -511,6 +511,23 @@ def test_asking_for_a_review_stops_the_clock_until_a_moderator_decides(moderator
     assert Story.objects.get(pk=story.pk).status == "published"
 
 
+def test_asking_for_a_review_emails_the_moderators_what_to_look_at(
+    moderator, provider_setup, django_capture_on_commit_callbacks
+):
+    notice = _give_notice(moderator, provider_setup)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.provider_notice_ask_review(notice_id=notice.pk, user=provider_setup["admin"],
+                                            note="It names our manager.")
+
+    [email] = [m for m in mail.outbox if m.subject == "A provider asked for a review before publication"]
+    assert moderator.email in email.to
+    assert provider_setup["admin"].email not in email.to
+    assert "It names our manager." in email.body
+    assert f"/stories/moderation/{provider_setup['story'].pk}/" in email.body
+
+
 def test_asking_for_a_review_needs_a_note(moderator, provider_setup):
     notice = _give_notice(moderator, provider_setup)
     with pytest.raises(ValidationError):

@@ -623,7 +623,29 @@ def provider_notice_ask_review(
         actor=user, action="stories.provider_ask_review", target=story,
         after={"notice": notice.pk, "organisation": notice.organisation_id, "note": note}, request=request,
     )
+    moderators = _moderator_emails()
+    if moderators:
+        email_send(
+            to=moderators,
+            subject=_("A provider asked for a review before publication"),
+            template="stories/email/moderation_review_asked.txt",
+            context={
+                "story": story, "organisation": notice.organisation, "note": note,
+                "moderation_url": site_url(reverse("stories:moderation_story", kwargs={"pk": story.pk})),
+            },
+        )
     return story
+
+
+def _moderator_emails() -> list[str]:
+    """The addresses of every active moderator and site administrator (they share the queue)."""
+    from localsocial.accounts.models import RoleGrant, SiteRole
+
+    return sorted(set(
+        RoleGrant.objects.filter(
+            role__in=[SiteRole.MODERATOR, SiteRole.SITE_ADMIN], user__is_active=True, user__erased_at__isnull=True
+        ).values_list("user__email", flat=True)
+    ))
 
 
 # --- The clock -------------------------------------------------------------------------------
