@@ -20,24 +20,13 @@ from localsocial.api import selectors, services
 from localsocial.api.forms import EVENT_HINTS, TokenCreateForm, WebhookCreateForm
 from localsocial.api.models import DeliveryStatus, WebhookEvent
 from localsocial.api.webhooks import BACKOFF, MAX_ATTEMPTS
+from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
 
 # Secrets shown once: kept in the session between the POST that makes them and the page that
 # shows them, and removed as that page is drawn.
 _TOKEN_SECRET = "api_token_secret"
 _WEBHOOK_SECRET = "api_webhook_secret"
-
-
-def _form_errors(form: Any, error: ValidationError, names: dict[str, str] | None = None) -> None:
-    names = names or {}
-    for field_name, field_errors in error.message_dict.items():
-        target = names.get(field_name, field_name)
-        for message in field_errors:
-            form.add_error(target if target in form.fields else None, message)
-
-
-def _title(form: Any, title: str) -> str:
-    return (_("Error: ") if form.errors else "") + title
 
 
 # --- Tokens ------------------------------------------------------------------------------------
@@ -63,12 +52,12 @@ def token_create(request: HttpRequest) -> HttpResponse:
                 organisation=form.organisation_chosen(), expires_at=form.expires_at(), request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error, {"expires_at": "expires_on"})
+            form_errors_apply(form, error, {"expires_at": "expires_on"})
         else:
             request.session[_TOKEN_SECRET] = {"id": token.pk, "secret": secret}
             return redirect("developers:token_created", token_id=token.pk)
     return render(request, "api/token_create.html", {
-        "page_title": _title(form, _("Create an API token")),
+        "page_title": page_title(_("Create an API token"), form),
         "form": form,
         "back_href": reverse("developers:index"),
     }, status=400 if form.errors else 200)
@@ -137,12 +126,12 @@ def webhook_create(request: HttpRequest, slug: str) -> HttpResponse:
                 events=form.cleaned_data["events"], request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             request.session[_WEBHOOK_SECRET] = {"id": endpoint.pk, "secret": endpoint.secret}
             return redirect("developers:webhook_secret", slug=organisation.slug, endpoint_id=endpoint.pk)
     return render(request, "api/webhook_create.html", {
-        "page_title": _title(form, _("Add a webhook for %(name)s") % {"name": organisation.name}),
+        "page_title": page_title(_("Add a webhook for %(name)s") % {"name": organisation.name}, form),
         "org": organisation,
         "form": form,
         "event_items": _event_items(form),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from localsocial.core.forms import form_errors_apply
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.directory import selectors, services
 from localsocial.directory.exports import directory_export_lines
@@ -33,18 +34,6 @@ MAX_ERRORS_SHOWN = 500
 
 def _cursor(request: HttpRequest, name: str = "cursor") -> str | None:
     return request.GET.get(name) or None
-
-
-def _form_errors(form: object, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field_name, field_errors in error.error_dict.items():
-            target = field_name if field_name in form.fields else None  # type: ignore[attr-defined]
-            for item in field_errors:
-                form.add_error(target, item.messages[0] if hasattr(item, "messages") else str(item))  # type: ignore[attr-defined]
-    else:
-        for message in error.messages:
-            form.add_error(None, message)  # type: ignore[attr-defined]
 
 
 # --- Public pages -----------------------------------------------------------------------------
@@ -171,7 +160,7 @@ def staff_add(request: HttpRequest, slug: str) -> HttpResponse:
                 role=form.cleaned_data["role"], job_title=form.cleaned_data["job_title"], request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             if created:
                 messages.success(
@@ -211,7 +200,7 @@ def staff_change(request: HttpRequest, slug: str, membership_id: int) -> HttpRes
         except OrganisationMembership.DoesNotExist as exc:
             raise Http404 from exc
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             if changed:
                 messages.success(request, _("The role of %(email)s has been changed") % {"email": membership.user.email})

@@ -18,23 +18,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.directory.models import Organisation
 from localsocial.stories.forms.alerts import CRITICALITY_THRESHOLDS, AlertForm
 from localsocial.stories.models import AlertSubscription
 from localsocial.stories.selectors import alerts as selectors
 from localsocial.stories.services import alerts as services
-
-
-def _form_errors(form: AlertForm, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = name if name in form.fields else None
-            for item in errors:
-                form.add_error(target, item.messages[0])
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _organisations_or_403(request: HttpRequest) -> list[Organisation]:
@@ -112,7 +101,7 @@ def _alert_form_page(request: HttpRequest, *, alert: AlertSubscription | None) -
                     )
                     messages.success(request, _("Your alert “%(name)s” has been changed") % {"name": saved.name})
             except ValidationError as error:
-                _form_errors(form, error)
+                form_errors_apply(form, error)
             else:
                 return redirect("stories:alerts")
     else:
@@ -122,7 +111,7 @@ def _alert_form_page(request: HttpRequest, *, alert: AlertSubscription | None) -
         request,
         "stories/alerts/form.html",
         {
-            "page_title": (_("Error: ") if form.errors else "") + heading,
+            "page_title": page_title(heading, form),
             "heading": heading,
             "form": form,
             "alert": alert,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.jinja2env import date_format
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.stories.forms.moderation import (
@@ -38,21 +39,6 @@ from localsocial.stories.services import moderation as services
 def _moderator(request: HttpRequest) -> None:
     if not request.user.has_perm("stories.moderate"):
         raise PermissionDenied(_("Only moderators can see this page."))
-
-
-def _put_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(name if name in form.fields else None, item.messages[0])
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
-def _error_title(title: str, *forms: Form | None) -> str:
-    return (_("Error: ") + title) if any(f is not None and f.errors for f in forms) else title
 
 
 # --- The queue -------------------------------------------------------------------------------
@@ -86,7 +72,7 @@ def _story_page(request: HttpRequest, pk: int, **bound: Form) -> HttpResponse:
     forms.update(bound)
     title = _("Moderate: %(title)s") % {"title": story.title}
     return render(request, "stories/moderation/story.html", {
-        "page_title": _error_title(title, *bound.values()),
+        "page_title": page_title(title, *bound.values()),
         "data": data,
         "story": story,
         "statuses": StoryStatus,
@@ -118,7 +104,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             revision = services.story_edit(story_id=story.pk, moderator=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             if revision is None:
                 messages.info(request, _("Nothing was changed."))
@@ -126,7 +112,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Your changes are saved. The text as sent is kept for moderators."))
             return redirect("stories:moderation_story", pk=story.pk)
     return render(request, "stories/moderation/edit.html", {
-        "page_title": _error_title(_("Change the text of “%(title)s”") % {"title": story.title}, form),
+        "page_title": page_title(_("Change the text of “%(title)s”") % {"title": story.title}, form),
         "data": data, "story": story, "form": form,
         "back_href": reverse("stories:moderation_story", kwargs={"pk": story.pk}),
     })
@@ -143,7 +129,7 @@ def criticality(request: HttpRequest, pk: int) -> HttpResponse:
                 story_id=pk, moderator=request.user, criticality=form.cleaned_data["criticality"], request=request
             )
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("Criticality saved."))
             return redirect("stories:moderation_story", pk=pk)
@@ -160,7 +146,7 @@ def tags(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.story_tags_set(story_id=pk, moderator=request.user, tag_ids=form.cleaned_data["tags"], request=request)
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("Tags saved."))
             return redirect("stories:moderation_story", pk=pk)
@@ -206,7 +192,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
                 story_id=pk, moderator=request.user, hold=form.cleaned_data["hold"], request=request
             )
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             if story.status == StoryStatus.NOTICE:
                 messages.success(request, _("The private provider has been told. The story will be published "
@@ -233,12 +219,12 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"], request=request,
             )
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("The story is not published. The author has been emailed the reason."))
             return redirect("stories:moderation_queue")
     return render(request, "stories/moderation/reject.html", {
-        "page_title": _error_title(_("Do not publish “%(title)s”") % {"title": data.story.title}, form),
+        "page_title": page_title(_("Do not publish “%(title)s”") % {"title": data.story.title}, form),
         "data": data, "story": data.story, "form": form,
         "back_href": reverse("stories:moderation_story", kwargs={"pk": pk}),
     })
@@ -254,12 +240,12 @@ def restrict(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.story_restrict(story_id=pk, moderator=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("The story is restricted. Its public page shows who restricted it and why."))
             return redirect("stories:moderation_story", pk=pk)
     return render(request, "stories/moderation/restrict.html", {
-        "page_title": _error_title(_("Restrict “%(title)s”") % {"title": data.story.title}, form),
+        "page_title": page_title(_("Restrict “%(title)s”") % {"title": data.story.title}, form),
         "data": data, "story": data.story, "form": form,
         "back_href": reverse("stories:moderation_story", kwargs={"pk": pk}),
     })
@@ -305,13 +291,13 @@ def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpR
                 moderator=request.user, template_id=template_id, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("“%(title)s” is saved.") % {"title": saved.title})
             return redirect("stories:moderation_templates")
     title = _("Change a reason") if template is not None else _("Add a reason")
     return render(request, "stories/moderation/template_form.html", {
-        "page_title": _error_title(title, form), "heading": title, "template": template, "form": form,
+        "page_title": page_title(title, form), "heading": title, "template": template, "form": form,
         "back_href": reverse("stories:moderation_templates"),
     })
 
@@ -352,7 +338,7 @@ def _notice_page(request: HttpRequest, notice_id: int, review_form: ProviderRevi
     data = selectors.provider_notice_get_for_staff(user=request.user, notice_id=notice_id)
     form = review_form or ProviderReviewForm()
     return render(request, "stories/moderation/provider_notice.html", {
-        "page_title": _error_title(
+        "page_title": page_title(
             _("A story about %(name)s will be published") % {"name": data.notice.organisation.name}, review_form
         ),
         "data": data, "notice": data.notice, "story": data.story, "form": form,
@@ -393,7 +379,7 @@ def provider_review(request: HttpRequest, notice_id: int) -> HttpResponse:
                 notice_id=notice_id, user=request.user, note=form.cleaned_data["note"], request=request
             )
         except ValidationError as error:
-            _put_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("Thank you. The moderators will review the story before it is published."))
             return redirect("stories:moderation_provider_notice", notice_id=notice_id)

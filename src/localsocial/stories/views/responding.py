@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.accounts import ratelimits
+from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.core.views import rate_limited
 from localsocial.stories.forms.responses import (
@@ -71,22 +71,6 @@ def _private_url(secret: str, response_id: int | None = None) -> str:
     return f"{url}#response-{response_id}" if response_id else url
 
 
-def _form_errors(form: Form, error: ValidationError, field_for: Any = None) -> None:
-    """Put a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = field_for(name) if field_for else (name if name in form.fields else None)
-            for item in errors:
-                form.add_error(target, item.messages[0])
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
-def _title(form: Form | None, title: str) -> str:
-    return (_("Error: ") if form is not None and form.errors else "") + title
-
-
 def _text_initial(response: Response) -> dict[str, str]:
     initial = {"body": response.body, "change": response.change}
     if response.change:
@@ -128,7 +112,7 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
                 change_description=form.cleaned_data["change_description"], request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error, form.service_error_field)
+            form_errors_apply(form, error, form.service_error_field)
         else:
             if response.status == ResponseStatus.PUBLISHED:
                 messages.success(request, _("Your response has been published"))
@@ -141,7 +125,7 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "stories/responses/respond.html",
         {
-            "page_title": _title(form, _("Respond to “%(title)s”") % {"title": story.title}),
+            "page_title": page_title(_("Respond to “%(title)s”") % {"title": story.title}, form),
             "back_href": _story_url(story.pk),
             "story": story,
             "services": selectors.story_services_for_display(story=story),
@@ -183,7 +167,7 @@ def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
         except services.ResponseEditClosed:
             return _edit_closed(request, context)
         except ValidationError as error:
-            _form_errors(form, error, form.service_error_field)
+            form_errors_apply(form, error, form.service_error_field)
         else:
             if was_published and edited.status == ResponseStatus.PENDING:
                 messages.success(
@@ -195,7 +179,7 @@ def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
                 messages.success(request, _("Your response has been changed"))
             return redirect(_story_url(response.story_id, response.pk))
     context.update(
-        page_title=_title(form, _("Change your response")),
+        page_title=page_title(_("Change your response"), form),
         form=form,
         deadline=services.response_edit_deadline(response),
     )
@@ -257,7 +241,7 @@ def response_reject(request: HttpRequest, response_id: int) -> HttpResponse:
                 response_id=response.pk, moderator=request.user, reason=form.cleaned_data["reason"], request=request
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             if rejected:
                 messages.success(request, _("The response has not been published. Its writer has been emailed the reason"))
@@ -268,7 +252,7 @@ def response_reject(request: HttpRequest, response_id: int) -> HttpResponse:
         request,
         "stories/responses/reject.html",
         {
-            "page_title": _title(form, _("Do not publish this response")),
+            "page_title": page_title(_("Do not publish this response"), form),
             "back_href": reverse("stories:responses_moderation_queue"),
             "item": response,
             "held_because": selectors.response_held_because(response),
@@ -304,7 +288,7 @@ def response_author_reply(request: HttpRequest, secret: str) -> HttpResponse:
             try:
                 services.author_reply_create(story=story, body=form.cleaned_data["body"])
             except ValidationError as error:
-                _form_errors(form, error)
+                form_errors_apply(form, error)
             else:
                 messages.success(
                     request, _("Thank you. A moderator will check your reply, then it will be published under your story")
@@ -314,7 +298,7 @@ def response_author_reply(request: HttpRequest, secret: str) -> HttpResponse:
         request,
         "stories/responses/author_reply.html",
         {
-            "page_title": _title(form, _("Reply to the responses to your story")),
+            "page_title": page_title(_("Reply to the responses to your story"), form),
             "back_href": _private_url(secret),
             "story": story,
             "secret": secret,
@@ -344,7 +328,7 @@ def response_change_confirm(request: HttpRequest, secret: str, response_id: int)
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("Thank you. Your answer is shown with the response under your story"))
             return redirect(_private_url(secret, response.pk))
@@ -352,7 +336,7 @@ def response_change_confirm(request: HttpRequest, secret: str, response_id: int)
         request,
         "stories/responses/change_confirm.html",
         {
-            "page_title": _title(form, _("Did this change happen?")),
+            "page_title": page_title(_("Did this change happen?"), form),
             "back_href": _private_url(secret, response.pk),
             "story": story,
             "response": response,
@@ -426,7 +410,7 @@ def organisation_settings(request: HttpRequest, slug: str) -> HttpResponse:
                 provider_notice_hours=form.cleaned_data["provider_notice_hours"], request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, _("The story settings of %(name)s have been saved") % {"name": org.name})
             return redirect("stories:organisation_settings", slug=org.slug)
@@ -434,7 +418,7 @@ def organisation_settings(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "stories/responses/organisation_settings.html",
         {
-            "page_title": _title(form, _("Story settings for %(name)s") % {"name": org.name}),
+            "page_title": page_title(_("Story settings for %(name)s") % {"name": org.name}, form),
             "org": org,
             "form": form,
             "inherited_from": current.organisation if current.pk and current.organisation_id != org.pk else None,
@@ -496,7 +480,7 @@ def _template_form(request: HttpRequest, slug: str, *, template_id: int | None) 
                 )
                 messages.success(request, _("The template has been saved"))
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors_apply(form, error)
         else:
             return redirect("stories:response_templates", slug=org.slug)
     heading = _("Add a response template") if template is None else _("Change a response template")
@@ -504,7 +488,7 @@ def _template_form(request: HttpRequest, slug: str, *, template_id: int | None) 
         request,
         "stories/responses/template_form.html",
         {
-            "page_title": _title(form, heading),
+            "page_title": page_title(heading, form),
             "heading": heading,
             "back_href": reverse("stories:response_templates", kwargs={"slug": org.slug}),
             "org": org,
