@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from localsocial.accounts.models import SiteRole
 from localsocial.stories.models import AlertSubscription, Progress, Response, Story
@@ -71,6 +72,7 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
     page.get_by_role("button", name="Search").click()
     page.get_by_label("Riverside Ward").check()
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_label("What happened?")).to_be_visible()
     assert_accessible(page)
 
     # 2. They write their story; the page warns about a phone number as they type.
@@ -95,37 +97,39 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
     page.get_by_label("The name to show with your story").fill("Worried daughter")
     page.get_by_label("Your email address").fill("daughter@example.org")
     page.get_by_role("button", name="Send your story").click()
-    assert page.get_by_role("heading", name="Story sent").is_visible()
+    expect(page.get_by_role("heading", name="Story sent")).to_be_visible()
     assert_accessible(page)
     story = Story.objects.get()
     assert "07700" not in story.body
     author_link = _link_in_last_email_to("daughter@example.org", r"/stories/mine/[\w-]+/")
     page.goto(author_link)
-    assert page.get_by_text("waiting for a moderator to read it").is_visible()
+    expect(page.get_by_text("waiting for a moderator to read it")).to_be_visible()
     assert_accessible(page)
 
     # 3. A moderator edits it, sets its criticality and publishes it.
     mod = _signed_in_page(chromium_browser, live_server, moderator)
     mod.goto("/stories/moderation/")
     assert_accessible(mod)
-    mod.get_by_role("link", name="Left waiting for pain relief at night").click()
+    with mod.expect_navigation():
+        mod.get_by_role("link", name="Left waiting for pain relief at night").click()
     assert_accessible(mod)
-    mod.get_by_role("link", name="Change the text").click()
+    with mod.expect_navigation():
+        mod.get_by_role("link", name="Change the text").click()
     assert_accessible(mod)
     mod.get_by_label("What happened").fill("My mother waited three hours for pain relief. The nurses were kind.")
     mod.get_by_label("Why are you changing it?").fill("Shortened a sentence that could identify a shift")
     mod.get_by_role("button", name="Save changes").click()
-    assert mod.get_by_text("Your changes are saved.").is_visible()
+    expect(mod.get_by_text("Your changes are saved.")).to_be_visible()
     assert_accessible(mod)  # with the diff against the original
     mod.get_by_label("Moderately critical").check()
     mod.get_by_role("button", name="Save criticality").click()
-    assert mod.get_by_text("Criticality saved.").is_visible()
+    expect(mod.get_by_text("Criticality saved.")).to_be_visible()
     mod.get_by_role("button", name="Publish", exact=True).click()
-    assert mod.get_by_text("The story is published.").is_visible()
+    expect(mod.get_by_text("The story is published.")).to_be_visible()
 
     # 4. The public page shows it; the responder gets the alert email.
     page.goto(f"/stories/{story.pk}/")
-    assert page.get_by_role("heading", name="Left waiting for pain relief at night").is_visible()
+    expect(page.get_by_role("heading", name="Left waiting for pain relief at night")).to_be_visible()
     assert_accessible(page)
     alert_link = _link_in_last_email_to("sam@riverside.example", rf"/stories/{story.pk}/")
     assert alert_link
@@ -133,19 +137,20 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
     # 5. The responder opens it (staff have read it) and responds in public.
     staff = _signed_in_page(chromium_browser, live_server, responder)
     staff.goto(f"/stories/{story.pk}/")
-    staff.get_by_role("link", name="Respond").first.click()
+    with staff.expect_navigation():
+        staff.get_by_role("link", name="Respond").first.click()
     assert_accessible(staff)
     staff.get_by_label("Your response").fill(
         "Thank you for telling us. We are sorry your mother waited so long. We are looking at night staffing."
     )
     staff.get_by_role("button", name="Send response").click()
-    assert staff.get_by_text("Your response has been published").is_visible()
+    expect(staff.get_by_text("Your response has been published")).to_be_visible()
     assert_accessible(staff)
 
     # 6. The author rates the response helpful from their private page.
     page.goto(author_link)
     page.get_by_role("button", name="Yes, helpful").first.click()
-    assert page.get_by_text("Thank you for rating this response").is_visible()
+    expect(page.get_by_text("Thank you for rating this response")).to_be_visible()
     assert_accessible(page)
 
     # 7. The service marks a change made; a moderator publishes the claim.
@@ -154,11 +159,11 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
     staff.get_by_label("Yes, a change has been made").check()
     staff.get_by_label("What change has been made?").fill("A second nurse on every night shift from this month.")
     staff.get_by_role("button", name="Send response").click()
-    assert staff.get_by_text("Your response has been sent to a moderator").is_visible()
+    expect(staff.get_by_text("Your response has been sent to a moderator")).to_be_visible()
     mod.goto("/stories/moderation/responses/")
     assert_accessible(mod)
     mod.get_by_role("button", name="Publish").first.click()
-    assert mod.get_by_text("has been published").is_visible()
+    expect(mod.get_by_text("has been published")).to_be_visible()
 
     # 8. The author is asked whether it happened, and confirms.
     confirm_link = _link_in_last_email_to("daughter@example.org", r"/stories/mine/[\w-]+/")
@@ -171,7 +176,7 @@ def test_a_story_goes_from_told_to_changed(page, chromium_browser, live_server, 
 
     # 9. Everyone sees the story has led to a change.
     page.goto(f"/stories/{story.pk}/")
-    assert page.get_by_text("The author confirmed this change happened on").is_visible()
+    expect(page.get_by_text("The author confirmed this change happened on")).to_be_visible()
     assert_accessible(page)
     story.refresh_from_db()
     assert story.progress == Progress.CHANGED
@@ -198,8 +203,9 @@ def test_the_form_for_entering_a_story_for_someone_passes_axe_with_and_without_e
     page.get_by_role("button", name="Search").click()
     page.get_by_label("Riverside Ward").check()
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_label("What happened?")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Send the story").or_(page.get_by_role("button", name="Send your story")).click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)  # with every error, consent included
     page.context.close()
