@@ -10,6 +10,7 @@ import re
 import pytest
 from django.core import mail
 from django_otp.oath import TOTP
+from playwright.sync_api import expect
 
 from localsocial.accounts.models import User
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
@@ -30,7 +31,7 @@ def test_sign_up_confirm_sign_in_and_set_up_two_step_verification(page, live_ser
     assert page.locator("h1").inner_text() == "Create an account"
     assert_accessible(page)
     page.get_by_role("button", name="Create account").click()
-    assert page.locator(".govuk-error-summary").get_by_text("Enter your email address").is_visible()
+    expect(page.locator(".govuk-error-summary").get_by_text("Enter your email address")).to_be_visible()
     assert_accessible(page)  # the error summary and inline errors too
     page.get_by_label("Email address").fill("Bronwen@Example.org")
     page.get_by_label("Display name").fill("Bron")
@@ -98,8 +99,8 @@ def test_sign_in_without_javascript(no_js_page, live_server):
     page.get_by_label("Password", exact=True).fill("not the right password")
     page.get_by_role("button", name="Sign in").click()
 
-    assert page.get_by_text("There is a problem").is_visible()
-    assert page.locator(".govuk-error-summary").get_by_text("The email address or password is not right").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
+    expect(page.locator(".govuk-error-summary").get_by_text("The email address or password is not right")).to_be_visible()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
@@ -108,4 +109,4 @@ def test_sign_in_without_javascript(no_js_page, live_server):
     assert "Nia" in page.locator("main").inner_text()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(live_server.url + "/")
-    assert page.get_by_role("link", name="Sign in").first.is_visible()
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()

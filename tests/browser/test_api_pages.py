@@ -3,6 +3,7 @@ work without JavaScript."""
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from localsocial.api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from localsocial.api.services import api_token_create
@@ -66,12 +67,12 @@ def test_the_developer_pages_pass_axe(developer_page, assert_accessible):
 def test_forms_with_errors_pass_axe(developer_page, assert_accessible):
     developer_page.goto("/developers/tokens/new/")
     developer_page.get_by_role("button", name="Create token").click()
-    assert developer_page.get_by_text("There is a problem").is_visible()
+    expect(developer_page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(developer_page)
     developer_page.goto("/developers/organisations/riverside/webhooks/new/")
     developer_page.get_by_label("Address to send events to").fill("http://insecure.example.org/")
     developer_page.get_by_role("button", name="Add webhook").click()
-    assert developer_page.get_by_text("There is a problem").is_visible()
+    expect(developer_page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(developer_page)
 
 
@@ -80,7 +81,7 @@ def test_making_a_token_shows_it_once_and_passes_axe(developer_page, assert_acce
     developer_page.get_by_label("Name").fill("Reporting script")
     developer_page.get_by_label("Submit stories").check()
     developer_page.get_by_role("button", name="Create token").click()
-    assert developer_page.get_by_role("heading", name="Your new API token").is_visible()
+    expect(developer_page.get_by_role("heading", name="Your new API token")).to_be_visible()
     secret = developer_page.locator("#token-secret").input_value()
     assert secret.startswith("ls_")
     assert_accessible(developer_page)
@@ -93,7 +94,7 @@ def test_adding_a_webhook_and_rotating_its_secret_pass_axe(developer_page, asser
     developer_page.get_by_label("Address to send events to").fill("https://receiver.example.org/in")
     developer_page.get_by_label("response.published").check()
     developer_page.get_by_role("button", name="Add webhook").click()
-    assert developer_page.get_by_role("heading", name="The webhook's signing secret").is_visible()
+    expect(developer_page.get_by_role("heading", name="The webhook's signing secret")).to_be_visible()
     assert developer_page.locator("#webhook-secret").input_value().startswith("whsec_")
     assert_accessible(developer_page)
     developer_page.get_by_role("link", name="Go to the webhook").click()

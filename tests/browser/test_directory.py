@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from localsocial.directory.models import OrganisationType
 from tests.factories import OrganisationFactory, ServiceFactory
@@ -70,14 +71,14 @@ def test_search_works_without_javascript(no_js_page, directory):
     # An empty search shows the error summary
     no_js_page.get_by_label("Search the directory").fill("")
     no_js_page.get_by_role("button", name="Search").click()
-    assert no_js_page.locator(".govuk-error-summary").is_visible()
+    expect(no_js_page.locator(".govuk-error-summary")).to_be_visible()
 
 
 def test_the_paginated_directory_is_accessible(page, assert_accessible, directory):
     page.goto("/directory/")
     page.get_by_role("link", name="Next page").click()
     page.wait_for_url("**cursor=**")
-    assert page.get_by_role("link", name="Previous page").is_visible()
+    expect(page.get_by_role("link", name="Previous page")).to_be_visible()
     assert_accessible(page)
 
 

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,7 +16,7 @@ def test_home_page_is_accessible_and_branded(page, assert_accessible):
 
 def test_cookie_message_can_be_hidden_without_javascript(no_js_page):
     no_js_page.goto("/cookies/")
-    assert no_js_page.get_by_text("Cookies on Local Social").first.is_visible()
+    expect(no_js_page.get_by_text("Cookies on Local Social").first).to_be_visible()
     no_js_page.get_by_role("button", name="Hide cookie message").click()
     assert no_js_page.locator(".govuk-cookie-banner").count() == 0
     assert no_js_page.url.endswith("/cookies/")
@@ -35,7 +36,7 @@ def test_switching_to_welsh_keeps_the_page_and_stays_accessible(page, assert_acc
     page.get_by_role("button", name="Cymraeg").click()
     page.wait_for_url("**/directory/")
     assert page.locator("html").get_attribute("lang") == "cy"
-    assert page.get_by_role("link", name="Straeon").is_visible()
+    expect(page.get_by_role("link", name="Straeon")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/directory/")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from localsocial.accounts.models import SiteRole
 from tests.factories import MembershipFactory, OrganisationFactory, RoleGrantFactory
@@ -62,5 +63,5 @@ def test_staff_change_and_remove_pages_pass_axe(admin_page, assert_accessible):
 def test_a_form_with_errors_passes_axe(admin_page, assert_accessible):
     admin_page.goto("/directory/organisations/riverside/staff/add/")
     admin_page.get_by_role("button", name="Add").first.click()
-    assert admin_page.get_by_text("There is a problem").is_visible()
+    expect(admin_page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(admin_page)

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from localsocial.stories.models import AlertSubscription
 from tests.factories import (
@@ -70,7 +71,7 @@ def test_the_alerts_list_passes_axe(staff_page, staff, trust, assert_accessible)
 
     assert response is not None
     assert response.status == 200
-    assert staff_page.get_by_role("heading", name="Everything at the trust").is_visible()
+    expect(staff_page.get_by_role("heading", name="Everything at the trust")).to_be_visible()
     assert_accessible(staff_page)
 
 
@@ -80,7 +81,7 @@ def test_the_alert_form_passes_axe_with_and_without_errors(staff_page, assert_ac
 
     staff_page.get_by_role("button", name="Save alert").click()
 
-    assert staff_page.get_by_text("There is a problem").is_visible()
+    expect(staff_page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(staff_page)
 
 
@@ -97,7 +98,7 @@ def test_an_alert_can_be_set_up_without_javascript(chromium_browser, live_server
     page.get_by_label("A daily digest").check()
     page.get_by_role("button", name="Save alert").click()
 
-    assert page.get_by_text("Your alert “Ward stories” is set up").is_visible()
+    expect(page.get_by_text("Your alert “Ward stories” is set up")).to_be_visible()
     alert = AlertSubscription.objects.get(user=staff)
     assert [s.name for s in alert.services.all()] == ["Children's ward"]
     assert (alert.min_criticality, alert.frequency) == (3, "daily")
@@ -122,9 +123,9 @@ def test_the_dashboard_with_figures_passes_axe_and_its_charts_load_under_the_csp
     assert images.count() == 3  # per month, criticality, good tags (no tag to improve)
     for index in range(images.count()):
         assert images.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
-    assert staff_page.get_by_role(
+    expect(staff_page.get_by_role(
         "img", name="Bar chart of the stories published each month. The same figures are in the table below."
-    ).is_visible()
+    )).to_be_visible()
     # (The base template's inline script has its own, site-wide problem with the nonce in
     # settings; what the charts could break is the image and style rules.)
     assert [p for p in staff_page.csp_problems if "img-src" in p or "style-src" in p] == []  # type: ignore[attr-defined]
@@ -136,7 +137,7 @@ def test_the_empty_dashboard_passes_axe(staff_page, assert_accessible):
 
     assert response is not None
     assert response.status == 200
-    assert staff_page.get_by_text("No stories yet: none were published").is_visible()
+    expect(staff_page.get_by_text("No stories yet: none were published")).to_be_visible()
     assert_accessible(staff_page)
 
 
@@ -146,5 +147,5 @@ def test_the_dashboard_with_a_bad_date_passes_axe(staff_page, assert_accessible)
     staff_page.get_by_label("To").fill("2026-04-01")
     staff_page.get_by_role("button", name="Show figures").click()
 
-    assert staff_page.get_by_text("The end date must be the same as or after the start date").first.is_visible()
+    expect(staff_page.get_by_text("The end date must be the same as or after the start date").first).to_be_visible()
     assert_accessible(staff_page)

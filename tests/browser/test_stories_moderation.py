@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from localsocial.accounts.models import SiteRole
 from localsocial.stories.models import (
@@ -104,12 +105,12 @@ def test_forms_with_errors_pass_axe(moderator_page, moderation_data, assert_acce
     story = moderation_data["story"]
     moderator_page.goto(f"/stories/moderation/{story.pk}/reject/")
     moderator_page.get_by_role("button", name="Do not publish and tell the author").click()
-    assert moderator_page.get_by_text("There is a problem").is_visible()
+    expect(moderator_page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(moderator_page)
     moderator_page.goto(f"/stories/moderation/{story.pk}/edit/")
     moderator_page.get_by_label("Why are you changing it?").fill("")
     moderator_page.get_by_role("button", name="Save changes").click()
-    assert moderator_page.get_by_text("There is a problem").is_visible()
+    expect(moderator_page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(moderator_page)
 
 
@@ -121,11 +122,11 @@ def test_the_provider_notice_page_passes_axe(chromium_browser, live_server, mode
         assert response.status == 200
         assert_accessible(pg)
         pg.get_by_role("button", name="Ask for a review").click()
-        assert pg.get_by_text("There is a problem").is_visible()
+        expect(pg.get_by_text("There is a problem")).to_be_visible()
         assert_accessible(pg)
         pg.get_by_label("What would you like the moderators to review?").fill("It names our manager.")
         pg.get_by_role("button", name="Ask for a review").click()
-        assert pg.get_by_text("You asked for a review").is_visible()
+        expect(pg.get_by_text("You asked for a review")).to_be_visible()
     finally:
         context.close()
 
@@ -140,15 +141,15 @@ def test_a_moderator_edits_sets_criticality_and_publishes(chromium_browser, live
         pg.get_by_label("What happened").fill("The nurse left my mum for hours.")
         pg.get_by_label("Why are you changing it?").fill("Shortened")
         pg.get_by_role("button", name="Save changes").click()
-        assert pg.get_by_text("Your changes are saved.").is_visible()
+        expect(pg.get_by_text("Your changes are saved.")).to_be_visible()
         pg.get_by_label("Moderately critical").check()
         pg.get_by_role("button", name="Save criticality").click()
-        assert pg.get_by_text("Criticality saved.").is_visible()
+        expect(pg.get_by_text("Criticality saved.")).to_be_visible()
         pg.get_by_label("Kind staff (What was good)").check()
         pg.get_by_role("button", name="Save tags").click()
-        assert pg.get_by_text("Tags saved.").is_visible()
+        expect(pg.get_by_text("Tags saved.")).to_be_visible()
         pg.get_by_role("button", name="Publish", exact=True).click()
-        assert pg.get_by_text("The story is published.").is_visible()
+        expect(pg.get_by_text("The story is published.")).to_be_visible()
     finally:
         context.close()
     story = Story.objects.get(pk=moderation_data["story"].pk)

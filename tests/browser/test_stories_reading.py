@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from localsocial.directory.models import OrganisationType
 from localsocial.stories.services.events import story_hidden_effects
@@ -57,16 +58,16 @@ def test_lists_filters_search_and_errors_are_accessible(page, assert_accessible,
     page.get_by_label("Search stories").fill("midwife")
     page.get_by_role("button", name="Search and filter").click()
     page.wait_for_url("**q=midwife**")
-    assert page.get_by_role("link", name="The midwife listened").is_visible()
+    expect(page.get_by_role("link", name="The midwife listened")).to_be_visible()
     assert_accessible(page)
     page.goto("/stories/organisations/riverside/?progress=0&sort=oldest")
     page.get_by_role("link", name="Next page").click()
     page.wait_for_url("**cursor=**")
-    assert page.get_by_role("link", name="Previous page").is_visible()
+    expect(page.get_by_role("link", name="Previous page")).to_be_visible()
     assert_accessible(page)
     # A bad date: the error summary links to the field
     page.goto("/stories/?published_from=31/2/2026")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
 

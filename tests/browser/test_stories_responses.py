@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from localsocial.directory.models import StaffRole
 from localsocial.stories.models import Progress, Response, ResponseTemplate, Story
@@ -40,9 +41,9 @@ def test_the_respond_page_passes_axe_empty_and_with_errors(chromium_browser, liv
     assert_accessible(page)
 
     page.get_by_label("Yes, a change has been made").check()
-    assert page.get_by_label("What change has been made?").is_visible()
+    expect(page.get_by_label("What change has been made?")).to_be_visible()
     page.get_by_role("button", name="Send response").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)
     context.close()
 
@@ -61,7 +62,7 @@ def test_a_responder_uses_a_template_and_claims_a_change_without_javascript(chro
     page.get_by_label("What change has been made?").fill("Night staff now check every hour.")
     page.get_by_role("button", name="Send response").click()
 
-    assert page.get_by_text("Your response has been sent to a moderator").is_visible()
+    expect(page.get_by_text("Your response has been sent to a moderator")).to_be_visible()
     response = Response.objects.get(story=given.story)
     assert (response.change, response.status) == ("made", "pending")
     assert response.body == "Dear Jo from Riverside, thank you."
@@ -84,11 +85,11 @@ def test_the_conversation_with_a_confirmed_change_passes_axe(page, assert_access
 
     page.goto(f"/stories/{given.story.pk}/")
 
-    assert page.get_by_text("The author confirmed this change happened on").is_visible()
+    expect(page.get_by_text("The author confirmed this change happened on")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Yes, helpful").first.click()
-    assert page.get_by_text("Thank you for rating this response").is_visible()
-    assert page.get_by_text("You said it was helpful").first.is_visible()
+    expect(page.get_by_text("Thank you for rating this response")).to_be_visible()
+    expect(page.get_by_text("You said it was helpful").first).to_be_visible()
 
 
 def test_the_moderation_queue_and_reject_page_pass_axe(chromium_browser, live_server, assert_accessible):
@@ -106,11 +107,11 @@ def test_the_moderation_queue_and_reject_page_pass_axe(chromium_browser, live_se
     assert_accessible(page)
     page.get_by_role("link", name="Do not publish").first.click()
     page.get_by_role("button", name="Do not publish and email the reason").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)
     page.goto("/stories/moderation/responses/")
     page.get_by_role("button", name="Publish").first.click()
-    assert page.get_by_text("has been published").is_visible()
+    expect(page.get_by_text("has been published")).to_be_visible()
     context.close()
 
 
@@ -125,12 +126,12 @@ def test_the_author_confirms_a_change_and_progress_shows_changed(page, assert_ac
     page.goto(f"/stories/mine/{secret}/responses/{response.pk}/confirm/")
     assert_accessible(page)
     page.get_by_role("button", name="Send your answer").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Yes, it happened").check()
     page.get_by_role("button", name="Send your answer").click()
 
-    assert page.get_by_text("The author confirmed this change happened on").is_visible()
+    expect(page.get_by_text("The author confirmed this change happened on")).to_be_visible()
     assert Story.objects.get(pk=given.story.pk).progress == Progress.CHANGED
 
 

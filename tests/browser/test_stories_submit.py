@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from localsocial.stories.models import Story
 from localsocial.stories.services.submission import month_add
@@ -40,7 +41,7 @@ def _choose_service(pg, assert_accessible) -> None:
     pg.get_by_label("Riverside Ward").check()
     assert_accessible(pg)  # with results
     pg.get_by_role("button", name="Continue").click()
-    assert pg.get_by_role("heading", name="Your story", exact=True).is_visible()
+    expect(pg.get_by_role("heading", name="Your story", exact=True)).to_be_visible()
 
 
 def _fill_story(pg, body: str) -> None:
@@ -71,14 +72,14 @@ def test_telling_a_story_with_a_warning_shown_as_you_type_and_fixed(page, live_s
     page.locator("#pd-body mark").wait_for(state="detached")
     page.get_by_role("button", name="Send your story").click()
 
-    assert page.get_by_role("heading", name="Story sent").is_visible()
+    expect(page.get_by_role("heading", name="Story sent")).to_be_visible()
     assert_accessible(page)
     story = Story.objects.get()
     assert story.body == "The doctor was kind and the wait was short."
 
     secret = re.search(r"/stories/mine/([\w-]+)/", mail.outbox[0].body).group(1)
     page.goto(f"/stories/mine/{secret}/")
-    assert page.get_by_text("waiting for a moderator to read it").is_visible()
+    expect(page.get_by_text("waiting for a moderator to read it")).to_be_visible()
     assert_accessible(page)
     page.goto(f"/stories/mine/{secret}/edit/")
     assert_accessible(page)
@@ -92,8 +93,8 @@ def test_a_form_with_errors_passes_axe(page, live_server, services, assert_acces
 
     page.get_by_role("button", name="Send your story").click()
 
-    assert page.get_by_text("There is a problem").is_visible()
-    assert page.get_by_role("link", name="Enter a title for your story").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
+    expect(page.get_by_role("link", name="Enter a title for your story")).to_be_visible()
     assert_accessible(page)
 
 
@@ -103,7 +104,7 @@ def _choose_service_without_axe(pg) -> None:
     pg.get_by_role("button", name="Search").click()
     pg.get_by_label("Riverside Ward").check()
     pg.get_by_role("button", name="Continue").click()
-    assert pg.get_by_role("heading", name="Your story", exact=True).is_visible()
+    expect(pg.get_by_role("heading", name="Your story", exact=True)).to_be_visible()
 
 
 def test_telling_a_story_without_javascript_with_the_warnings_confirmed(no_js_page, live_server, services):
@@ -117,12 +118,12 @@ def test_telling_a_story_without_javascript_with_the_warnings_confirmed(no_js_pa
     assert page.locator("#pd-body mark").inner_text() == "Jones"
 
     page.get_by_role("button", name="Send your story").click()
-    assert page.get_by_text("Check before you send").is_visible()
+    expect(page.get_by_text("Check before you send")).to_be_visible()
     assert not Story.objects.exists()
 
     page.get_by_label("I have checked, send it anyway").check()
     page.get_by_role("button", name="Send your story").click()
-    assert page.get_by_role("heading", name="Story sent").is_visible()
+    expect(page.get_by_role("heading", name="Story sent")).to_be_visible()
     assert Story.objects.get().body == "Nurse Jones was lovely."
 
 
@@ -132,11 +133,11 @@ def test_the_checked_form_and_the_warning_panel_pass_axe(page, live_server, serv
     _fill_story(page, "Nurse Jones was lovely. My postcode is SE1 7EH.")
 
     page.get_by_role("button", name="Check for personal details").click()
-    assert page.locator("#pd-checked").is_visible()
+    expect(page.locator("#pd-checked")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Send your story").click()
-    assert page.get_by_text("Check before you send").is_visible()
+    expect(page.get_by_text("Check before you send")).to_be_visible()
     assert_accessible(page)
 
 
@@ -145,9 +146,9 @@ def test_the_lost_link_pages_pass_axe(page, live_server, assert_accessible):
     page.goto("/stories/mine/")
     assert_accessible(page)
     page.get_by_role("button", name="Send me the links").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Email address").fill("someone@example.org")
     page.get_by_role("button", name="Send me the links").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_accessible(page)
