@@ -11,6 +11,7 @@ Run with the same environment as the server (DATABASE_URL and so on).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -23,6 +24,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from localsocial.accounts.models import RoleGrant, User  # noqa: E402
 from localsocial.directory.models import (  # noqa: E402
@@ -127,6 +129,9 @@ def story_urls() -> list[str]:
             break
     stories = sorted(set(stories))[:SAMPLE]
     index = reverse("stories:index")
+    today = timezone.localdate()
+    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    part_months = f"from={(today - dt.timedelta(days=330)).replace(day=15)}&to={last_month.replace(day=10)}"
 
     def path(name: str, **kwargs: object) -> str:
         return reverse(f"stories:{name}", kwargs=kwargs)
@@ -139,6 +144,10 @@ def story_urls() -> list[str]:
         "search (common word)=" + ",".join(f"{index}?q={w}" for w in COMMON_WORDS),
         "search (rare word)=" + ",".join(f"{index}?q={w}" for w in RARE_WORDS),
         "dashboard (10 biggest, signed in)=" + ",".join(path("dashboard", slug=s) for s in big),
+        # A period that starts and ends part way through a month: those two months are
+        # counted from the list rows, the rest read from the monthly totals.
+        "dashboard, part months (10 biggest, signed in)="
+        + ",".join(f"{path('dashboard', slug=s)}?{part_months}" for s in big),
     ]
 
 

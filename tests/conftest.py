@@ -1,4 +1,5 @@
-"""Shared test set-up: tasks run at once, email is captured, rate limits start empty."""
+"""Shared test set-up: tasks run at once, email is captured, rate limits start empty; every
+test that touched the database ends with the stories totals checked against the lists."""
 
 from __future__ import annotations
 
@@ -45,3 +46,21 @@ def _english_unless_a_test_asks():
     translation.activate("en-gb")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _story_totals_match_the_lists(request):
+    """Every test that used the database ends by checking that the dashboard's monthly totals
+    still match the story list rows they summarise: whatever it did to stories (publishing,
+    withdrawing, answering, re-tagging, restricting), the totals kept along the way must equal
+    the totals worked out afresh."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    # Asked for here so that the database outlives this check.
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    yield
+    from localsocial.stories.services.totals import story_totals_differences
+
+    assert story_totals_differences() == []

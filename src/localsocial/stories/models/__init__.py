@@ -36,6 +36,7 @@ from localsocial.stories.models.story import (
     TagPolarity,
     TagSuggestion,
 )
+from localsocial.stories.models.totals import StoryDayTagTotal, StoryDayTotal
 
 __all__ = [
     "AgeGroup",
@@ -57,6 +58,8 @@ __all__ = [
     "ResponseTemplate",
     "SignatureStyle",
     "Story",
+    "StoryDayTagTotal",
+    "StoryDayTotal",
     "StoryFollower",
     "StoryListing",
     "StoryOrganisationSettings",

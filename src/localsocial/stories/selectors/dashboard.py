@@ -1,12 +1,15 @@
 """The organisation dashboard: what happened to the stories about an organisation and
 everything in it, over a period of publication dates.
 
-Every figure but one comes from ``StoryListing`` rows of scope "org" (one per published story
-per organisation on its services' lineage), read through the (scope, scope_id, published_at)
-index; so a figure counts each published story once, whichever of the organisation's parts
-it is about, and stories that are not (or no longer) published never count.  Helpful ratings
-come from the responses of the organisation's subtree.  See docs/stories-alerts-and-dashboard.md
-for the exact definition of each figure.
+Every figure but one counts ``StoryListing`` rows of scope "org" (one per published story
+per organisation on its services' lineage), so a figure counts each published story once,
+whichever of the organisation's parts it is about, and stories that are not (or no longer)
+published never count.  The counts are summed from the daily totals kept beside those rows
+(``StoryDayTotal``, ``StoryDayTagTotal``: a row per organisation and day, so a year is at
+most 366 rows however many stories); only the response times, since a median cannot be
+added up from days, are read from the list rows themselves (the index alone, on
+PostgreSQL).  Helpful ratings come from the responses of the organisation's subtree.  See
+docs/stories-alerts-and-dashboard.md for the exact definition of each figure.
 
 The page costs four queries whatever the number of stories (three when nothing was
 answered): the database aggregates, Python only fills in months and formats.
@@ -24,8 +27,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Count,
-    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -45,9 +46,9 @@ from localsocial.stories.models import (
     ListingScope,
     Response,
     ResponseStatus,
-    Story,
+    StoryDayTagTotal,
+    StoryDayTotal,
     StoryListing,
-    Tag,
     TagPolarity,
 )
 
@@ -181,39 +182,36 @@ def _wait() -> ExpressionWrapper:
     return ExpressionWrapper(F("first_response_at") - F("published_at"), output_field=DurationField())
 
 
-def _month_and_criticality(rows: QuerySet[StoryListing], dashboard: Dashboard) -> None:
-    """Query 1: per month, the stories, those responded to, changes planned and made, and
-    the stories at each criticality."""
-    zone = timezone.get_current_timezone()
-    levels = [c.value for c in Criticality]
-    per_level = {f"c{level}": Count("pk", filter=Q(criticality=level)) for level in levels}
-    result = (
-        rows.annotate(month=TruncMonth("published_at", tzinfo=zone, output_field=DateTimeField()))
-        .values("month")
-        .annotate(
-            n=Count("pk"), responded=Count("first_response_at"), planned=Count("change_planned_at"),
-            changed=Count("changed_at"), unrated=Count("pk", filter=Q(criticality__isnull=True)), **per_level,
-        )
-        .order_by("month")
+LEVELS = [c.value for c in Criticality]
+_COUNTERS = ("stories", "responded", "change_planned", "changed", "unrated", *(f"criticality_{n}" for n in LEVELS))
+
+
+def _month_and_criticality(organisation: Organisation, dashboard: Dashboard) -> None:
+    """Query 1: per month, the stories, those responded to, changes planned and made, and the
+    stories at each criticality, summed from the organisation's daily totals in the period."""
+    days = StoryDayTotal.objects.filter(organisation=organisation, day__gte=dashboard.start, day__lte=dashboard.end)
+    summed: list[dict[str, Any]] = list(
+        days.annotate(month=TruncMonth("day")).values("month").annotate(**{name: Sum(name) for name in _COUNTERS})
+        .order_by("month")  # type: ignore[arg-type]  # sums by computed names
     )
-    by_month: dict[dt.date, MonthFigures] = {}
-    level_totals = dict.fromkeys(levels, 0)
+    per_month = {row["month"]: row for row in summed}
+    dashboard.months = []
+    level_totals = dict.fromkeys(LEVELS, 0)
     unrated = 0
-    rows_by_month: list[dict[str, Any]] = list(result)  # type: ignore[arg-type]  # counts by computed names
-    for row in rows_by_month:
-        month = row["month"]
-        if isinstance(month, dt.datetime):
-            month = (timezone.localtime(month, zone) if timezone.is_aware(month) else month).date()
-        by_month[month] = MonthFigures(
-            month=month, stories=row["n"], responded=row["responded"], change_planned=row["planned"],
-            changed=row["changed"],
-        )
-        for level in levels:
-            level_totals[level] += row[f"c{level}"]
-        unrated += row["unrated"]
-    dashboard.months = [by_month.get(m, MonthFigures(month=m)) for m in months_between(dashboard.start, dashboard.end)]
+    for month in months_between(dashboard.start, dashboard.end):
+        cell = per_month.get(month)
+        if cell is None:
+            dashboard.months.append(MonthFigures(month=month))
+            continue
+        dashboard.months.append(MonthFigures(
+            month=month, stories=cell["stories"], responded=cell["responded"],
+            change_planned=cell["change_planned"], changed=cell["changed"],
+        ))
+        for level in LEVELS:
+            level_totals[level] += cell[f"criticality_{level}"]
+        unrated += cell["unrated"]
     dashboard.criticality = [
-        CountRow(label=str(Criticality(level).label), count=level_totals[level], value=level) for level in levels
+        CountRow(label=str(Criticality(level).label), count=level_totals[level], value=level) for level in LEVELS
     ]
     if unrated:
         dashboard.criticality.append(CountRow(label="", count=unrated, value=None))
@@ -253,31 +251,16 @@ def _response_times(rows: QuerySet[StoryListing], dashboard: Dashboard) -> None:
 
 
 def _tags(organisation: Organisation, dashboard: Dashboard) -> None:
-    """Query 3: how many of the stories carry each tag; the ten commonest of each polarity
-    (ties by name).  Joined outwards from the organisation's list rows (an index range) to
-    each story's tags (an index probe per story): ``story_id IN (…)`` made PostgreSQL hash
-    every tag row on the site (463 ms at 1M stories, against 94 ms this way)."""
-    first, after = period_bounds(dashboard.start, dashboard.end)
-    listing = StoryListing._meta.db_table
-    links = Story.tags.through._meta.db_table
-    tags = Tag._meta.db_table
-    # Written out: the ORM's version joins through the stories table as well, which made the
-    # planner hash every tag row again.
-    sql = f"""
-        SELECT t.id, t.name, t.polarity, COUNT(*) AS n
-        FROM {listing} l
-        JOIN {links} st ON st.story_id = l.story_id
-        JOIN {tags} t ON t.id = st.tag_id
-        WHERE l.scope = %s AND l.scope_id = %s AND l.published_at >= %s AND l.published_at < %s
-        GROUP BY t.id, t.name, t.polarity
-        ORDER BY n DESC, t.name, t.id
-    """  # noqa: S608 (table names from the models; values are parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ListingScope.ORGANISATION.value, organisation.pk, first, after])
-        counts = [
-            {"tag_id": pk, "tag__name": name, "tag__polarity": polarity, "n": n}
-            for pk, name, polarity, n in cursor.fetchall()
-        ]
+    """Query 3: how many of the stories carry each tag, summed from the organisation's daily
+    tag totals in the period; the ten commonest of each polarity (ties by name)."""
+    counts = (
+        StoryDayTagTotal.objects.filter(
+            organisation=organisation, day__gte=dashboard.start, day__lte=dashboard.end, stories__gt=0
+        )
+        .values("tag_id", "tag__name", "tag__polarity")
+        .annotate(n=Sum("stories"))
+        .order_by("-n", "tag__name", "tag_id")
+    )
     good: list[CountRow] = []
     improve: list[CountRow] = []
     for row in counts:
@@ -310,9 +293,8 @@ def dashboard_for_organisation(*, organisation: Organisation, start: dt.date, en
     four queries, whatever the number of stories.  The caller checks permission
     (``stories.view_dashboard``)."""
     dashboard = Dashboard(organisation=organisation, start=start, end=end, computed_at=timezone.now())
-    rows = _listing_rows(organisation, start, end)
-    _month_and_criticality(rows, dashboard)
-    _response_times(rows, dashboard)
+    _month_and_criticality(organisation, dashboard)
+    _response_times(_listing_rows(organisation, start, end), dashboard)
     _tags(organisation, dashboard)
     _ratings(organisation, dashboard)
     return dashboard

@@ -1,11 +1,20 @@
-"""Keeping ``StoryListing`` (one row per published story per list) in step with the stories."""
+"""Keeping ``StoryListing`` (one row per published story per list) in step with the stories,
+and with them the dashboard's monthly totals (``services.totals``)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from django.db import transaction
 
 from localsocial.directory.models import Organisation, path_ids
 from localsocial.stories.models import ListingScope, Story, StoryListing, StoryStatus
+from localsocial.stories.services.totals import (
+    LISTED_AS_COLUMNS,
+    listed_as,
+    story_listed_as_locked,
+    story_totals_change,
+)
 
 
 def story_listing_scopes(*, story: Story) -> set[tuple[str, int]]:
@@ -30,10 +39,12 @@ def story_listing_scopes(*, story: Story) -> set[tuple[str, int]]:
 @transaction.atomic
 def story_listing_refresh(*, story: Story) -> int:
     """Rewrite the story's list rows from scratch: call after it is published, restricted,
-    withdrawn or rejected, or when its services or tags change.  Returns the number of rows.
-    Idempotent."""
+    withdrawn or rejected, or when its services or tags change, and move the story's counts in
+    the monthly totals to match.  Returns the number of rows.  Idempotent."""
+    before = story_listed_as_locked(story_id=story.pk)
     StoryListing.objects.filter(story_id=story.pk).delete()
     if story.status != StoryStatus.PUBLISHED or story.published_at is None:
+        story_totals_change(before=before, after=None)
         return 0
     rows = [
         StoryListing(
@@ -45,13 +56,25 @@ def story_listing_refresh(*, story: Story) -> int:
         for scope, scope_id in sorted(story_listing_scopes(story=story))
     ]
     StoryListing.objects.bulk_create(rows)
+    story_totals_change(
+        before=before, after=listed_as(tuple(getattr(row, name) for name in LISTED_AS_COLUMNS) for row in rows)
+    )
     return len(rows)
 
 
+@transaction.atomic
 def story_listing_sync(*, story: Story) -> None:
     """Copy the fields lists filter on (progress, criticality, conversation times) onto the
-    story's existing rows: one UPDATE, for changes that do not move it between lists."""
+    story's existing rows, for changes that do not move it between lists, and move its counts
+    in the monthly totals to match."""
+    before = story_listed_as_locked(story_id=story.pk)
     StoryListing.objects.filter(story_id=story.pk).update(
         progress=story.progress, criticality=story.criticality, first_response_at=story.first_response_at,
         change_planned_at=story.change_planned_at, changed_at=story.changed_at,
     )
+    if before is not None:
+        after = replace(
+            before, criticality=story.criticality, answered=story.first_response_at is not None,
+            change_planned=story.change_planned_at is not None, changed=story.changed_at is not None,
+        )
+        story_totals_change(before=before, after=after)
