@@ -1,9 +1,12 @@
-from django.urls import path
+"""The circles module's addresses: each part's views module lists its own."""
 
-from localsocial.circles import views
+from django.urls import URLPattern
+
+from localsocial.circles.views import membership, statement
 
 app_name = "circles"
 
-urlpatterns = [
-    path("", views.index, name="index"),
+urlpatterns: list[URLPattern] = [
+    *membership.urlpatterns,
+    *statement.urlpatterns,
 ]

@@ -1,0 +1,1 @@
+"""The circles module's pages, one module per part; each lists its own ``urlpatterns``."""
