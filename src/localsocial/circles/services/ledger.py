@@ -2,10 +2,21 @@
 
 ``ledger_transfer`` is the only way entries are written.  It is idempotent: the same
 ``idempotency_key`` in the same circle returns the transfer already made (a retried request
-never pays twice), and a key reused for a different transfer is refused.  Limits are enforced
-by the database in the statement that writes each entry (see ``ledger_sql``), so there is no
-window between checking a balance and spending it.  A mistake is put right by
-``ledger_reverse``, a transfer of the opposite entries that points at the one it corrects.
+never pays twice, even when the retry runs at the same moment as the first attempt), and a key
+reused for a different transfer is refused.  Limits are enforced by the database in the
+statement that writes each entry (see ``ledger_sql``), so there is no window between checking
+a balance and spending it.  A mistake is put right by ``ledger_reverse``, a transfer of the
+opposite entries that points at the one it corrects.
+
+Where tokens come from (see docs/circles-ledger.md):
+
+* ``tokens_grant``: issuance -> member (welcome tokens, a coordinator's grant).
+* ``tokens_sell``: sales -> member, for a payment received (a bundle bought by the member, or
+  given by family and friends with ``gift=True``).  The sales account goes negative by the
+  tokens sold, so "tokens sold" is minus its balance and "tokens granted" minus the issuance
+  account's: each source of tokens can be read off its own account.
+* ``tokens_pay_for_help``: member -> helper (a member who helps) or member -> the circle's
+  help account (volunteers and paid helpers).
 """
 
 from __future__ import annotations
@@ -26,9 +37,13 @@ from localsocial.circles.models import (
     Helper,
     Member,
     Payment,
+    PaymentStatus,
     Transfer,
     TransferKind,
 )
+
+# The names the database gives the rules it enforces (ledger_sql.py and the models' Meta).
+LIMIT_CONSTRAINT = "circles_account_within_limit"
 
 
 class LedgerError(ValueError):
@@ -46,6 +61,11 @@ class KeyReusedError(LedgerError):
         super().__init__(_("This request was already used for a different transfer."))
 
 
+class AlreadyReversedError(LedgerError):
+    def __init__(self) -> None:
+        super().__init__(_("This transfer has already been corrected."))
+
+
 @dataclass(frozen=True)
 class Leg:
     """One side of a transfer: ``quarters`` added to (positive) or taken from ``account``."""
@@ -55,11 +75,15 @@ class Leg:
 
 
 def circle_accounts_ensure(*, circle: Circle) -> dict[str, Account]:
-    """The circle's own accounts (issuance, sales, help), created when missing.  Idempotent."""
-    accounts = {}
+    """The circle's own accounts (issuance, sales, help), created when missing.  Idempotent;
+    no limit on any of them (issuance and sales go negative by the tokens they put out)."""
+    accounts = {str(a.kind): a for a in Account.objects.filter(circle=circle, kind__in=CIRCLE_ACCOUNT_KINDS)}
     for kind in CIRCLE_ACCOUNT_KINDS:
-        account, _created = Account.objects.get_or_create(circle=circle, kind=kind, defaults={"minimum_quarters": None})
-        accounts[str(kind)] = account
+        if str(kind) not in accounts:
+            account, _created = Account.objects.get_or_create(
+                circle=circle, kind=kind, defaults={"minimum_quarters": None}
+            )
+            accounts[str(kind)] = account
     return accounts
 
 
@@ -83,33 +107,53 @@ def helper_account_ensure(*, helper: Helper) -> Account:
     return account
 
 
-def _validate(circle: Circle, legs: Sequence[Leg]) -> None:
+def _validate(circle: Circle, kind: str, legs: Sequence[Leg], reverses: Transfer | None) -> None:
+    if kind not in TransferKind.values:
+        raise LedgerError(_("This is not a kind of transfer the ledger knows."))
+    if (kind == TransferKind.REVERSAL) != (reverses is not None):
+        raise LedgerError(_("A correction, and only a correction, names the transfer it puts right."))
     if len(legs) < 2:
         raise LedgerError(_("A transfer needs at least two accounts."))
-    if any(leg.quarters == 0 for leg in legs):
-        raise LedgerError(_("Every part of a transfer must move some tokens."))
+    if any(not isinstance(leg.quarters, int) or leg.quarters == 0 for leg in legs):
+        raise LedgerError(_("Every part of a transfer must move a whole number of quarter hours."))
     if sum(leg.quarters for leg in legs) != 0:
         raise LedgerError(_("A transfer must take out exactly as many tokens as it puts in."))
-    if len({leg.account.pk for leg in legs}) != len(legs):
+    if any(leg.account.pk is None for leg in legs) or len({leg.account.pk for leg in legs}) != len(legs):
         raise LedgerError(_("A transfer names the same account twice."))
     if any(leg.account.circle_id != circle.pk for leg in legs):
         raise LedgerError(_("Tokens cannot move between circles."))
+    if reverses is not None:
+        if reverses.circle_id != circle.pk or reverses.kind == TransferKind.REVERSAL:
+            raise LedgerError(_("A correction cannot itself be reversed: make a new transfer instead."))
+        reversed_legs = sorted(reverses.entries.values_list("account_id", "quarters"))
+        if reversed_legs != sorted((leg.account.pk, -leg.quarters) for leg in legs):
+            raise LedgerError(_("A correction must move back exactly the tokens the transfer moved."))
 
 
-def _same(transfer: Transfer, kind: str, legs: Sequence[Leg], reverses: Transfer | None) -> bool:
+def _same(transfer: Transfer, kind: str, legs: Sequence[Leg], reverses: Transfer | None, payment: Payment | None) -> bool:
     made = sorted(transfer.entries.values_list("account_id", "quarters"))
     return (
         transfer.kind == kind
         and made == sorted((leg.account.pk, leg.quarters) for leg in legs)
         and transfer.reverses_id == (reverses.pk if reverses else None)
+        and transfer.payment_id == (payment.pk if payment else None)
     )
 
 
-def _existing(circle: Circle, key: str, kind: str, legs: Sequence[Leg], reverses: Transfer | None) -> Transfer | None:
+def _existing(
+    circle: Circle, key: str, kind: str, legs: Sequence[Leg], reverses: Transfer | None, payment: Payment | None
+) -> Transfer | None:
     transfer = Transfer.objects.filter(circle=circle, idempotency_key=key).first()
-    if transfer is not None and not _same(transfer, kind, legs, reverses):
+    if transfer is not None and not _same(transfer, kind, legs, reverses, payment):
         raise KeyReusedError()
     return transfer
+
+
+def _refresh_balances(legs: Sequence[Leg]) -> None:
+    """Give the callers' Account objects the balances the database now holds (one query)."""
+    balances = dict(Account.objects.filter(pk__in=[leg.account.pk for leg in legs]).values_list("pk", "balance_quarters"))
+    for leg in legs:
+        leg.account.balance_quarters = balances[leg.account.pk]
 
 
 @transaction.atomic
@@ -128,58 +172,132 @@ def ledger_transfer(
     """Move tokens: one transfer with one entry per leg.  Returns the transfer, or the one
     already made with this key (then nothing moves again).  Raises ``NotEnoughTokensError``
     if an account would go below its minimum (nothing moves), ``KeyReusedError`` if the key
-    was used for a different transfer, ``LedgerError`` for a transfer that does not balance."""
+    was used for a different transfer, ``AlreadyReversedError`` for a second correction of
+    one transfer, ``LedgerError`` for a transfer that does not balance.  On success the legs'
+    Account objects hold their new balances.
+
+    Safe inside a caller's transaction: it runs in a savepoint, so a refused transfer leaves
+    the caller's transaction usable and nothing of the transfer behind."""
     key = idempotency_key.strip()
-    if not key:
-        raise LedgerError(_("A transfer needs an idempotency key."))
-    _validate(circle, legs)
-    existing = _existing(circle, key, kind, legs, reverses)
+    if not key or len(key) > 100:
+        raise LedgerError(_("A transfer needs an idempotency key of 1 to 100 characters."))
+    _validate(circle, kind, legs, reverses)
+    existing = _existing(circle, key, kind, legs, reverses, payment)
     if existing is not None:
+        _refresh_balances(legs)
         return existing
+    if reverses is not None and Transfer.objects.filter(reverses=reverses).exists():
+        raise AlreadyReversedError()
     try:
-        # Claim the key first: a concurrent retry waits here for this transaction, then finds
-        # the transfer it made.
+        # Claim the key first: a concurrent retry with the same key waits here on the unique
+        # index until this transaction ends, then finds the transfer it made (or, if it was
+        # refused, makes it itself).
         with transaction.atomic():
             transfer = Transfer.objects.create(
                 circle=circle, kind=kind, idempotency_key=key, memo=memo[:300], created_by=created_by,
                 on_behalf_of=on_behalf_of, payment=payment, reverses=reverses,
             )
     except IntegrityError:
-        existing = _existing(circle, key, kind, legs, reverses)
-        if existing is None:
-            raise
-        return existing
-    # In account order, so that transfers between the same accounts lock them in the same
-    # order and cannot deadlock.
-    ordered = sorted(legs, key=lambda leg: leg.account.pk)
-    for leg in ordered:
+        existing = _existing(circle, key, kind, legs, reverses, payment)
+        if existing is not None:
+            _refresh_balances(legs)
+            return existing
+        if reverses is not None and Transfer.objects.filter(reverses=reverses).exists():
+            raise AlreadyReversedError() from None
+        raise
+    # In account order, so that any two transfers lock the accounts they share in the same
+    # order (the balance trigger's UPDATE takes the row lock) and cannot deadlock.  No
+    # savepoint per entry: a refused entry aborts this whole function's savepoint anyway.
+    for leg in sorted(legs, key=lambda leg: leg.account.pk):
         try:
-            with transaction.atomic():
-                # The database moves the balance and refuses to break the account's limit.
-                Entry.objects.create(transfer=transfer, account=leg.account, quarters=leg.quarters)
+            # The database moves the balance and refuses to break the account's limit.
+            Entry.objects.create(transfer=transfer, account=leg.account, quarters=leg.quarters)
         except IntegrityError as error:
-            if "circles_account_within_limit" in str(error) or "CHECK constraint failed" in str(error):
+            if LIMIT_CONSTRAINT in str(error):
                 raise NotEnoughTokensError(leg.account) from error
             raise
-    for leg in ordered:
-        leg.account.refresh_from_db(fields=["balance_quarters"])
+    _refresh_balances(legs)
     return transfer
 
 
+@transaction.atomic
 def ledger_reverse(
-    *, transfer: Transfer, idempotency_key: str, memo: str = "", created_by: Any = None
+    *, transfer: Transfer, idempotency_key: str, memo: str = "", created_by: Any = None, on_behalf_of: Any = None
 ) -> Transfer:
     """Put a transfer right with one that moves the same tokens back, pointing at it.  A
-    transfer is reversed at most once (the database refuses a second reversal); a reversal
-    that would take an account below its minimum is refused like any transfer."""
+    transfer is corrected at most once (``AlreadyReversedError``; the database refuses a second
+    correction too); a correction that would take an account below its minimum is refused like
+    any transfer (``NotEnoughTokensError``).  Retrying with the same key returns the same
+    correction.  The statement shows "Correction of …" from the link, so ``memo`` is optional."""
     if transfer.kind == TransferKind.REVERSAL:
         raise LedgerError(_("A correction cannot itself be reversed: make a new transfer instead."))
     legs = [Leg(account=entry.account, quarters=-entry.quarters) for entry in transfer.entries.select_related("account")]
-    existing = Transfer.objects.filter(reverses=transfer).first()
-    if existing is not None and existing.idempotency_key != idempotency_key.strip():
-        raise LedgerError(_("This transfer has already been reversed."))
     return ledger_transfer(
         circle=transfer.circle, kind=TransferKind.REVERSAL, legs=legs, idempotency_key=idempotency_key,
-        memo=memo or _("Correction of transfer %(number)s") % {"number": transfer.pk}, created_by=created_by,
-        reverses=transfer,
+        memo=memo, created_by=created_by, on_behalf_of=on_behalf_of, reverses=transfer,
+    )
+
+
+def _positive(quarters: int) -> None:
+    if not isinstance(quarters, int) or quarters <= 0:
+        raise LedgerError(_("The number of tokens must be more than nothing, in whole quarter hours."))
+
+
+def _member_in(circle: Circle, member: Member) -> None:
+    if member.circle_id != circle.pk:
+        raise LedgerError(_("This member belongs to a different circle."))
+
+
+def tokens_grant(
+    *, circle: Circle, member: Member, quarters: int, idempotency_key: str, created_by: Any = None,
+    memo: str = "", on_behalf_of: Any = None,
+) -> Transfer:
+    """Give a member tokens from the circle (issuance -> member): welcome tokens, a
+    coordinator's grant.  Idempotent by key."""
+    _positive(quarters)
+    _member_in(circle, member)
+    issuance = circle_accounts_ensure(circle=circle)[AccountKind.ISSUANCE]
+    account = member_account_ensure(member=member)
+    return ledger_transfer(
+        circle=circle, kind=TransferKind.GRANT,
+        legs=[Leg(issuance, -quarters), Leg(account, quarters)],
+        idempotency_key=idempotency_key, memo=memo, created_by=created_by, on_behalf_of=on_behalf_of,
+    )
+
+
+def tokens_sell(
+    *, circle: Circle, member: Member, quarters: int, payment: Payment, idempotency_key: str,
+    created_by: Any = None, gift: bool = False, memo: str = "", on_behalf_of: Any = None,
+) -> Transfer:
+    """Credit a member with tokens paid for (sales -> member), linked to the payment: bought
+    by the member, or a gift from family and friends (``gift=True``).  The payment must be
+    this member's in this circle and received (status succeeded).  Idempotent by key (use one
+    derived from the payment, e.g. ``f"payment:{payment.pk}"``)."""
+    _positive(quarters)
+    _member_in(circle, member)
+    if payment.circle_id != circle.pk or payment.member_id != member.pk:
+        raise LedgerError(_("This payment is for a different member."))
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise LedgerError(_("Tokens are credited only once the payment has been received."))
+    sales = circle_accounts_ensure(circle=circle)[AccountKind.SALES]
+    account = member_account_ensure(member=member)
+    return ledger_transfer(
+        circle=circle, kind=TransferKind.GIFT if gift else TransferKind.PURCHASE,
+        legs=[Leg(sales, -quarters), Leg(account, quarters)], idempotency_key=idempotency_key, memo=memo,
+        created_by=created_by, on_behalf_of=on_behalf_of, payment=payment,
+    )
+
+
+def tokens_pay_for_help(
+    *, circle: Circle, payer: Account, payee: Account, quarters: int, idempotency_key: str,
+    created_by: Any = None, on_behalf_of: Any = None, memo: str = "",
+) -> Transfer:
+    """Pay for help given (payer -> payee): usually a member's account to a member helper's
+    account, or to the circle's help account for volunteers and paid helpers.  Refused with
+    ``NotEnoughTokensError`` when the payer would go below their limit; idempotent by key
+    (use one derived from the visit, e.g. ``f"visit:{visit.pk}"``)."""
+    _positive(quarters)
+    return ledger_transfer(
+        circle=circle, kind=TransferKind.HELP, legs=[Leg(payer, -quarters), Leg(payee, quarters)],
+        idempotency_key=idempotency_key, memo=memo, created_by=created_by, on_behalf_of=on_behalf_of,
     )

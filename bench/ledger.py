@@ -1,0 +1,475 @@
+"""The token ledger on PostgreSQL at scale: a circle with millions of ledger entries, then
+
+(a) transfers per second from 16 concurrent clients, each a process with its own connection,
+    calling the real services (``tokens_pay_for_help``, ``tokens_grant``) with random payers,
+    payees and amounts and some retried keys, for ``--seconds``; then ``ledger verify``, which
+    must find zero violations;
+(b) the statement page's p50/p95 through Django's test client (the whole middleware stack, the
+    view, the selector and the template), for a member with a long history (first page and a
+    page deep in it) and a member with a handful of entries.
+
+    .venv/bin/python bench/ledger.py --entries 5000000 [--fresh] [--write bench/RESULTS.md]
+
+It makes (or reuses) its own database, ``localsocial_bench_ledger``, on the server in
+``BENCH_PG`` (default postgres://postgres@127.0.0.1:5432).  The bulk load writes transfers and
+entries with INSERT … SELECT generate_series with triggers off (session_replication_role =
+replica), then sets every cached balance from the sum of its entries, so ``ledger verify``
+proves the load consistent before anything is measured.  ``--write`` replaces the
+"## Circles ledger" section of the results file (and nothing else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "localsocial_bench_ledger"
+# How long the last generation took, kept for the report of a later run that reuses the data.
+GENERATION_LOG = Path("/tmp/localsocial-bench-ledger-generation.json")
+MEMBERS = 10_000
+CLIENTS = 16
+
+
+def _database_ensure(server: str, *, fresh: bool) -> str:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if fresh:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+    return f"{server}/{DB_NAME}"
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "localsocial.config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-ledger-" + "x" * 60)
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # no TLS in front of the test client
+    os.environ.setdefault("STATIC_ROOT", "/tmp/localsocial-bench-ledger-static")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def _timed(label: str, started: float, timings: list[tuple[str, float]]) -> float:
+    elapsed = time.monotonic() - started
+    timings.append((label, elapsed))
+    print(f"  {label}: {elapsed:.1f} s", flush=True)
+    return time.monotonic()
+
+
+def generate(entries: int) -> dict[str, Any]:
+    """The bench circle: MEMBERS members, one of whom (the "busy" member) has about a twentieth
+    of all entries, and one "quiet" member with three; ``entries`` ledger entries in all."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from localsocial.accounts.models import User
+    from localsocial.circles.models import Account, AccountKind, Circle, Member
+    from localsocial.circles.services.ledger import (
+        circle_accounts_ensure,
+        tokens_grant,
+        tokens_pay_for_help,
+    )
+
+    timings: list[tuple[str, float]] = []
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    started = _timed("migrate", started, timings)
+    circle = Circle.objects.filter(slug="bench-ledger").first()
+    if circle is not None and Account.objects.filter(circle=circle).exists():
+        existing = {"circle_id": circle.pk, **_accounts_of(circle.pk)}
+        print(f"Reusing the generated circle {circle.pk} ({_count('circles_entry'):,} entries)")
+        timings = json.loads(GENERATION_LOG.read_text()) if GENERATION_LOG.exists() else []
+        return {**existing, "timings": timings, "reused": True}
+    circle = Circle.objects.create(name="Bench circle", slug="bench-ledger", minimum_balance_quarters=0)
+    own = circle_accounts_ensure(circle=circle)
+    users = User.objects.bulk_create(
+        [User(email=f"ledger-bench-{n}@example.org", display_name=f"Bench member {n}", password="!")
+         for n in range(MEMBERS)], batch_size=2000,
+    )
+    members = Member.objects.bulk_create(
+        [Member(circle=circle, user=u, display_name=u.display_name, eligibility_confirmed=True) for u in users],
+        batch_size=2000,
+    )
+    Account.objects.bulk_create(
+        [Account(circle=circle, kind=AccountKind.MEMBER, member=m, minimum_quarters=0) for m in members],
+        batch_size=2000,
+    )
+    started = _timed(f"{MEMBERS:,} users, members and accounts", started, timings)
+    accounts = _accounts_of(circle.pk)
+    pairs = entries // 4  # each pair: a grant (issuance -> member) and help (member -> help): 4 entries
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no triggers during the load
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM circles_transfer")
+        base = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            INSERT INTO circles_transfer (id, circle_id, kind, idempotency_key, memo, created_at)
+            SELECT %(base)s + 2 * j - 1 + k, %(circle)s, CASE k WHEN 0 THEN 'grant' ELSE 'help' END,
+                   'load-' || (2 * j - 1 + k), CASE k WHEN 0 THEN 'Tokens bought at the drop-in' ELSE 'Help at home' END,
+                   now() - (%(pairs)s - j) * interval '20 seconds'
+            FROM generate_series(1, %(pairs)s::bigint) AS j CROSS JOIN (VALUES (0), (1)) AS legs(k)
+            ORDER BY 1
+            """,
+            {"base": base, "circle": circle.pk, "pairs": pairs},
+        )
+        started = _timed(f"{2 * pairs:,} transfers", started, timings)
+        cursor.execute(
+            """
+            WITH others AS (
+                SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM circles_account
+                WHERE circle_id = %(circle)s AND kind = 'member' AND id NOT IN (%(busy)s, %(quiet)s)
+            ), pair AS (
+                SELECT j, CASE WHEN j %% 20 = 0 THEN %(busy)s ELSE others.ids[1 + (j * 7919) %% others.n] END AS member
+                FROM generate_series(1, %(pairs)s::bigint) AS j, others
+            )
+            INSERT INTO circles_entry (transfer_id, account_id, quarters, created_at)
+            SELECT %(base)s + 2 * j - 1 + k,
+                   CASE WHEN k = 0 AND side = 0 THEN %(issuance)s WHEN k = 1 AND side = 1 THEN %(help)s ELSE member END,
+                   CASE WHEN k = 0 THEN (CASE side WHEN 0 THEN -4 ELSE 4 END) ELSE (CASE side WHEN 0 THEN -3 ELSE 3 END) END,
+                   now() - (%(pairs)s - j) * interval '20 seconds'
+            FROM pair CROSS JOIN (VALUES (0, 0), (0, 1), (1, 0), (1, 1)) AS e(k, side)
+            ORDER BY j, k, side
+            """,
+            {"base": base, "circle": circle.pk, "pairs": pairs, "busy": accounts["busy"], "quiet": accounts["quiet"],
+             "issuance": own[AccountKind.ISSUANCE].pk, "help": own[AccountKind.HELP].pk},
+        )
+        started = _timed(f"{4 * pairs:,} entries", started, timings)
+        for table in ("circles_transfer", "circles_entry"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        cursor.execute(
+            """
+            UPDATE circles_account a SET balance_quarters = s.total
+            FROM (SELECT account_id, SUM(quarters) AS total FROM circles_entry GROUP BY account_id) s
+            WHERE a.id = s.account_id AND a.circle_id = %s
+            """,
+            [circle.pk],
+        )
+        started = _timed("balances from the sums of entries", started, timings)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE circles_entry")
+        cursor.execute("VACUUM ANALYZE circles_transfer")
+        cursor.execute("VACUUM ANALYZE circles_account")
+    started = _timed("vacuum analyse", started, timings)
+    # The quiet member: three entries, made through the services like any other.
+    quiet = Member.objects.get(account__pk=accounts["quiet"])
+    tokens_grant(circle=circle, member=quiet, quarters=8, idempotency_key="quiet-1", memo="Welcome tokens")
+    tokens_pay_for_help(circle=circle, payer=Account.objects.get(pk=accounts["quiet"]), payee=own[AccountKind.HELP],
+                        quarters=3, idempotency_key="quiet-2", memo="Lift to the surgery")
+    tokens_grant(circle=circle, member=quiet, quarters=4, idempotency_key="quiet-3")
+    GENERATION_LOG.write_text(json.dumps(timings))
+    return {"circle_id": circle.pk, **accounts, "timings": timings, "reused": False}
+
+
+def _accounts_of(circle_id: int) -> dict[str, Any]:
+    from localsocial.circles.models import Account
+
+    members = list(Account.objects.filter(circle_id=circle_id, kind="member").order_by("id").values_list("id", flat=True))
+    own = dict(Account.objects.filter(circle_id=circle_id, member=None, helper=None).values_list("kind", "id"))
+    return {"busy": members[0], "quiet": members[1], "members": members, "issuance": own["issuance"],
+            "sales": own["sales"], "help": own["help"]}
+
+
+def _count(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        return int(cursor.fetchone()[0])
+
+
+def verify() -> tuple[int, float, list[str]]:
+    from localsocial.circles.selectors.ledger import ledger_verify
+
+    started = time.monotonic()
+    results = ledger_verify()
+    elapsed = time.monotonic() - started
+    failures = [f"{r.name}: {r.violations} ({'; '.join(r.examples[:3])})" for r in results if not r.ok]
+    return sum(r.violations for r in results), elapsed, failures
+
+
+# --- (a) Transfers per second -----------------------------------------------------------------
+
+def _client(number: int, url: str, world: dict[str, Any], seconds: float, start_at: float, queue: Any) -> None:
+    _setup_django(url)
+    from localsocial.circles.models import Account, Circle, Member
+    from localsocial.circles.services.ledger import (
+        NotEnoughTokensError,
+        tokens_grant,
+        tokens_pay_for_help,
+    )
+
+    circle = Circle.objects.get(pk=world["circle_id"])
+    randomness = random.Random(number)
+    # A few hundred members a client: payers compete for the same accounts across clients.
+    pool = world["members"][2:602]
+    help_account = Account.objects.get(pk=world["help"])
+    counts = {"made": 0, "replayed": 0, "refused": 0, "failed": 0}
+    latencies: list[float] = []
+    sent: list[tuple[str, str, int, int, int]] = []
+    while time.time() < start_at:
+        time.sleep(0.01)
+    deadline = time.monotonic() + seconds
+    step = 0
+    while time.monotonic() < deadline:
+        step += 1
+        roll = randomness.random()
+        retry = bool(sent) and roll < 0.1
+        if retry:
+            operation = randomness.choice(sent)  # the same request again: same key, same transfer
+        else:
+            payer, payee = randomness.sample(pool, 2)
+            kind = "grant" if roll < 0.2 else ("help" if roll < 0.3 else "member")
+            operation = (f"run-{start_at:.0f}-c{number}-{step}", kind, payer, payee, randomness.randint(1, 4))
+            sent.append(operation)
+        key, kind, payer, payee, quarters = operation
+        began = time.perf_counter()
+        try:
+            if kind == "grant":
+                member = Member(pk=Account.objects.values_list("member_id", flat=True).get(pk=payer), circle=circle)
+                tokens_grant(circle=circle, member=member, quarters=quarters, idempotency_key=key)
+            else:
+                target = help_account if kind == "help" else Account(pk=payee, circle_id=circle.pk)
+                tokens_pay_for_help(
+                    circle=circle, payer=Account(pk=payer, circle_id=circle.pk), payee=target, quarters=quarters,
+                    idempotency_key=key,
+                )
+            counts["replayed" if retry else "made"] += 1
+        except NotEnoughTokensError:
+            counts["refused"] += 1
+        except Exception as error:  # counted: the bench reports any failure
+            counts["failed"] += 1
+            print(f"client {number}: {type(error).__name__}: {error}", file=sys.stderr)
+        latencies.append(time.perf_counter() - began)
+    queue.put((counts, latencies))
+
+
+def throughput(url: str, world: dict[str, Any], seconds: float, clients: int = CLIENTS) -> dict[str, Any]:
+    from django.db import connections
+
+    from localsocial.circles.models import Transfer
+
+    connections.close_all()
+    before = Transfer.objects.count()
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    start_at = time.time() + 3
+    processes = [context.Process(target=_client, args=(n, url, world, seconds, start_at, queue)) for n in range(clients)]
+    for process in processes:
+        process.start()
+    results = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    counts = {k: sum(r[0][k] for r in results) for k in results[0][0]}
+    latencies = sorted(x for r in results for x in r[1])
+    made = Transfer.objects.count() - before
+    requests = sum(counts.values())
+    return {
+        "clients": clients, "seconds": seconds, "requests": requests, "transfers_made": made, **counts,
+        "requests_per_second": requests / seconds, "transfers_per_second": made / seconds,
+        "p50_ms": 1000 * latencies[len(latencies) // 2], "p95_ms": 1000 * latencies[int(len(latencies) * 0.95)],
+    }
+
+
+# --- (b) The statement page -------------------------------------------------------------------
+
+def statement_times(world: dict[str, Any], requests: int) -> list[dict[str, Any]]:
+    from django.test import Client
+    from django.urls import reverse
+
+    from localsocial.circles.models import Account, Entry
+    from localsocial.circles.selectors.ledger import statement_cursor_at
+
+    rows = []
+    for label, account_id, deep in [
+        ("busy member, first page", world["busy"], False),
+        ("busy member, a page half way back", world["busy"], True),
+        ("quiet member (3 entries)", world["quiet"], False),
+    ]:
+        account = Account.objects.select_related("member__user").get(pk=account_id)
+        client = Client()
+        client.force_login(account.member.user)  # type: ignore[union-attr]
+        path = reverse("circles:statement", kwargs={"account_id": account_id})
+        if deep:
+            ids = Entry.objects.filter(account_id=account_id).order_by("id").values_list("id", flat=True)
+            middle = ids[ids.count() // 2]
+            path += f"?cursor={statement_cursor_at(middle)}"
+        for _ in range(20):  # warm up
+            response = client.get(path)
+            assert response.status_code == 200, (response.status_code, response.get("Location"))
+        times = []
+        for _ in range(requests):
+            began = time.perf_counter()
+            response = client.get(path)
+            times.append(1000 * (time.perf_counter() - began))
+            assert response.status_code == 200
+        times.sort()
+        rows.append({
+            "label": label, "entries": Entry.objects.filter(account_id=account_id).count(), "requests": requests,
+            "p50": statistics.median(times), "p95": times[int(len(times) * 0.95)], "max": times[-1],
+        })
+        print(f"  {label}: p50 {rows[-1]['p50']:.1f} ms, p95 {rows[-1]['p95']:.1f} ms", flush=True)
+    return rows
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+def _load_average() -> str:
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, Any]) -> str:
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cursor.fetchone()[0]
+    t = checks["throughput"]
+    lines = [
+        "## Circles ledger",
+        "",
+        "Written by `bench/ledger.py`; every figure below was measured in the run described here.",
+        "",
+        f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- **Command:** `.venv/bin/python bench/ledger.py --entries {args.entries} --seconds {args.seconds:g} "
+        f"--requests {args.requests}{' --fresh' if args.fresh else ''} --write bench/RESULTS.md`",
+        f"- **Machine:** {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}, PostgreSQL {pg} (default settings, same machine); load average "
+        f"before / after: {checks['load_before']} / {_load_average()} (shared with other work: expect noise)",
+        f"- **Data:** one circle, {MEMBERS:,} members, {checks['entries']:,} entries in {checks['transfers']:,} "
+        f"transfers; the busy member has {checks['busy_entries']:,} entries; database {size}",
+        "",
+    ]
+    if world["timings"]:
+        reused = " (in an earlier run of the same command with --fresh; this run reused the data)" if world["reused"] else ""
+        lines += [f"### Generating the ledger{reused}", "", "| Step | Seconds |", "|---|---:|"]
+        lines += [f"| {label} | {seconds:.1f} |" for label, seconds in world["timings"]]
+        lines.append("")
+    lines += [
+        f"### Transfers with {CLIENTS} concurrent clients",
+        "",
+        f"{CLIENTS} processes, each with its own connection, calling the services for {t['seconds']:g} s: "
+        "70% member pays member, 10% member pays the circle's help account, 10% grants "
+        "(issuance -> member), 10% retries of a request already sent (same key, same transfer); "
+        "payers drawn from 600 members, 1 to 4 quarter hours each.",
+        "",
+        "| Clients | Requests | Req/s | Transfers made | Transfers/s | Replayed retries "
+        "| Refused (not enough tokens) | Failed | p50 ms | p95 ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {r['clients']} | {r['requests']:,} | {r['requests_per_second']:,.0f} | {r['transfers_made']:,} | "
+            f"{r['transfers_per_second']:,.0f} | {r['replayed']:,} | {r['refused']:,} | {r['failed']:,} | "
+            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} |"
+            for r in (checks["baseline"], t)
+        ],
+        "",
+        f"The one-client row ({checks['baseline']['seconds']:g} s) is the same work one request at a time: "
+        "the cost of a transfer without any waiting on other clients.",
+        "",
+        f"`ledger verify` afterwards: **{checks['violations_after']} violations** "
+        f"({checks['verify_after_s']:.1f} s over {checks['entries_after']:,} entries); before the run: "
+        f"{checks['violations_before']} violations ({checks['verify_before_s']:.1f} s).",
+        "",
+        "### The statement page",
+        "",
+        f"Django's test client in one process (middleware, session, view, selector, template; no network), "
+        f"{args.requests} requests each after 20 unmeasured.",
+        "",
+        "| Account | Entries | Requests | p50 ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['label']} | {r['entries']:,} | {r['requests']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} |"
+        for r in checks["statement"]
+    ]
+    lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace the "## Circles ledger" section (up to the next "## " heading) or append it."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n## Circles ledger\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[: start + 1] + section + (text[end + 1:] if end != -1 else "")
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=5_000_000, help="Ledger entries to generate (default 5,000,000).")
+    parser.add_argument("--seconds", type=float, default=20, help="How long the clients make transfers (default 20).")
+    parser.add_argument("--requests", type=int, default=300, help="Statement requests per account (default 300).")
+    parser.add_argument("--fresh", action="store_true", help="Drop and re-create the bench database first.")
+    parser.add_argument("--write", type=Path, default=None, help="Write the results section into this file.")
+    args = parser.parse_args()
+    server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+    url = _database_ensure(server, fresh=args.fresh)
+    _setup_django(url)
+    load_before = _load_average()
+    print(f"Database {DB_NAME}: generating {args.entries:,} entries", flush=True)
+    world = generate(args.entries)
+    checks: dict[str, Any] = {"load_before": load_before}
+    print("ledger verify", flush=True)
+    checks["violations_before"], checks["verify_before_s"], failures = verify()
+    print(f"  {checks['violations_before']} violations in {checks['verify_before_s']:.1f} s {failures}", flush=True)
+    print("1 client for 10 s", flush=True)
+    checks["baseline"] = throughput(url, world, 10, clients=1)
+    print(f"  {checks['baseline']}", flush=True)
+    print(f"{CLIENTS} clients for {args.seconds:g} s", flush=True)
+    checks["throughput"] = throughput(url, world, args.seconds)
+    print(f"  {checks['throughput']}", flush=True)
+    checks["violations_after"], checks["verify_after_s"], failures = verify()
+    print(f"ledger verify after: {checks['violations_after']} violations in {checks['verify_after_s']:.1f} s {failures}",
+          flush=True)
+    checks["entries"] = checks["entries_after"] = _count("circles_entry")
+    checks["transfers"] = _count("circles_transfer")
+    from localsocial.circles.models import Entry
+
+    checks["busy_entries"] = Entry.objects.filter(account_id=world["busy"]).count()
+    print("statement page", flush=True)
+    if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)  # production's manifest storage
+    checks["statement"] = statement_times(world, args.requests)
+    section = report(args, world, checks)
+    print(section)
+    if args.write:
+        write_section(args.write, section)
+        print(f"Wrote the Circles ledger section of {args.write}")
+    if checks["violations_before"] or checks["violations_after"] or checks["throughput"]["failed"] \
+            or checks["baseline"]["failed"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""localsocial circles_tick
+
+The circles' daily clock.  Run it once a day (more often does no harm) from cron, e.g.
+``15 6 * * * localsocial circles_tick``: it sends renewal reminders (once per membership year,
+``renewal_reminder_days`` before it ends; members who prefer phone or post appear on the
+coordinators' "Renewals to contact" page instead), marks members whose membership has ended
+as lapsed, and makes lapsed members with a paid year active again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Send circles' renewal reminders and mark ended memberships as lapsed. "
+        "Safe to run as often as you like: each reminder goes once."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from localsocial.circles.services.membership import memberships_tick
+
+        result = memberships_tick()
+        self.stdout.write(
+            f"Reminders emailed: {result.reminders_emailed}; to phone or write: {result.reminders_to_contact}; "
+            f"lapsed: {result.lapsed}; active again: {result.reactivated}."
+        )

@@ -1,0 +1,1 @@
+"""Reads for the circles module: one module per part."""
