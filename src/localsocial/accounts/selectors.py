@@ -35,7 +35,11 @@ def user_requires_two_factor(*, user: Any) -> bool:
         return False
     if user.is_superuser or user.site_roles():
         return True
-    return user_is_organisation_staff(user=user)
+    if user_is_organisation_staff(user=user):
+        return True
+    from localsocial.circles.models import CircleCoordinator
+
+    return CircleCoordinator.objects.filter(user=user).exists()
 
 
 def user_get_by_email(*, email: str) -> User | None:

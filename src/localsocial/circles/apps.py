@@ -22,5 +22,8 @@ class CirclesConfig(AppConfig):
 
     def ready(self) -> None:
         from localsocial.circles import rules  # noqa: F401  (registers the permissions)
+        from localsocial.circles.personal_data import register as personal_data_register
+
+        personal_data_register()
 
         post_migrate.connect(_ledger_triggers_ensure, sender=self, dispatch_uid="circles_ledger_triggers_ensure")

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern
 
+from localsocial.circles.views import help as help_views
 from localsocial.circles.views import membership, statement
 
 app_name = "circles"
@@ -9,4 +10,5 @@ app_name = "circles"
 urlpatterns: list[URLPattern] = [
     *membership.urlpatterns,
     *statement.urlpatterns,
+    *help_views.urlpatterns,
 ]

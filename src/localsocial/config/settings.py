@@ -248,6 +248,13 @@ SIGN_UP_RATE = os.environ.get("SIGN_UP_RATE", "10/h")
 ACCOUNT_EMAIL_RATE = os.environ.get("ACCOUNT_EMAIL_RATE", "3/h")
 PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "10/h")
 
+# --- Circles ----------------------------------------------------------------------------------
+# The card payment provider: "" for the built-in test double (no network, a page on this site
+# that asks "pay or decline"); a real provider plugs in behind the same interface.
+CIRCLES_PAYMENT_PROVIDER = os.environ.get("CIRCLES_PAYMENT_PROVIDER", "")
+# Gifts of tokens bought by the public, per address (django-ratelimit rate).
+CIRCLES_GIFT_RATE = os.environ.get("CIRCLES_GIFT_RATE", "10/h")
+
 # --- Stories ----------------------------------------------------------------------------------
 # Telling a story: the word limit, and how long ago it may have happened.
 STORIES_WORD_LIMIT = env_int("STORIES_WORD_LIMIT", 1000)

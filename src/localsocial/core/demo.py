@@ -488,6 +488,11 @@ def demo_load() -> DemoResult:
 
     for kind, number in demo_stories_load(moderator_email=_email("moderator")).items():
         result.created[kind] = result.created.get(kind, 0) + number
+    from localsocial.core.demo_circles import demo_circles_load
+
+    circles = demo_circles_load(coordinator_email=_email("coordinator"), member_email=_email("public"))
+    for kind, number in circles.items():
+        result.created[kind] = result.created.get(kind, 0) + number
     return result
 
 

@@ -1,11 +1,14 @@
-"""Helpers: volunteers and paid helpers, with their vetting.  (Skills, availability, requests,
-offers, matching and visits build on these.)"""
+"""Helpers: volunteers and paid helpers, with their vetting, the kinds of help they give
+(``HelperSkill``) and when they are usually free (``HelperAvailability``).  Requests, offers,
+matching and visits are in ``help``."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from localsocial.circles.models.help import HelpCategory
 
 
 class HelperKind(models.TextChoices):
@@ -67,3 +70,53 @@ class Helper(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_kind_display()}, {self.circle})"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class HelperSkill(models.Model):
+    """A kind of help a helper says they give (one row per category)."""
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="skills")
+    category = models.CharField(_("kind of help"), max_length=20, choices=HelpCategory.choices)
+    note = models.CharField(_("what exactly"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["helper", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["helper", "category"], name="circles_helper_skill_once"),
+            models.CheckConstraint(
+                condition=models.Q(category__in=[c.value for c in HelpCategory]), name="circles_helper_skill_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.helper_id}: {self.get_category_display()}"
+
+
+class HelperAvailability(models.Model):
+    """A time in the week a helper is usually free, e.g. Tuesdays 10:00 to 13:00."""
+
+    helper = models.ForeignKey(Helper, on_delete=models.CASCADE, related_name="availability")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["helper", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="circles_availability_weekday_valid"),
+            models.CheckConstraint(condition=models.Q(ends__gt=models.F("starts")), name="circles_availability_ends_after"),
+            models.UniqueConstraint(fields=["helper", "weekday", "starts"], name="circles_availability_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"

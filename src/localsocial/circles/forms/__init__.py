@@ -1,0 +1,1 @@
+"""Forms for the circles pages, one module per part."""

@@ -1,0 +1,96 @@
+"""The circles module's part in "Download your data" and in erasing an account.
+
+A person's circles data is their membership of each circle (details, years, payments made
+for them) and the gifts they paid for with their confirmed email address.  Erasing keeps the
+rows that money and tokens point at (membership years, payments, the ledger) but removes every
+personal detail: the member becomes "Former member" with no contact details, and has left.
+
+``register()`` is called from ``CirclesConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from localsocial.circles.models import Member, MembershipYear, MemberStatus, Payment, PaymentPurpose
+
+FORMER_MEMBER = "Former member"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _gift_condition(user: Any) -> Q | None:
+    if getattr(user, "email_verified_at", None) is None or not user.email:
+        return None
+    return Q(purpose=PaymentPurpose.GIFT, payer_email__iexact=user.email.strip())
+
+
+def circles_export(user: Any) -> dict[str, Any]:
+    """Every membership of the person with their details, years and payments, and the gifts
+    they gave.  Four queries."""
+    members = (
+        Member.objects.filter(user=user)
+        .select_related("circle", "account")
+        .prefetch_related(
+            Prefetch("years", queryset=MembershipYear.objects.order_by("starts_on", "id")),
+            Prefetch("payments", queryset=Payment.objects.select_related("bundle").order_by("created_at", "id")),
+        )
+        .order_by("joined_at", "id")
+    )
+    gifts: list[dict[str, Any]] = []
+    condition = _gift_condition(user)
+    if condition is not None:
+        gifts = [
+            {"circle": p.circle.name, "amount_pence": p.amount_pence, "bundle": p.bundle.name if p.bundle else "",
+             "status": p.status, "paid_at": _iso(p.completed_at)}
+            for p in Payment.objects.filter(condition).select_related("circle", "bundle").order_by("created_at", "id")
+        ]
+    memberships = []
+    for member in members:
+        account = getattr(member, "account", None)
+        memberships.append({
+            "circle": member.circle.name,
+            "name": member.display_name, "phone": member.phone, "postal_address": member.postal_address,
+            "postcode": member.postcode, "contact_preference": member.contact_preference,
+            "accessibility_needs": member.accessibility_needs,
+            "emergency_contact_name": member.emergency_contact_name,
+            "emergency_contact_phone": member.emergency_contact_phone,
+            "eligibility_confirmed": member.eligibility_confirmed, "status": member.status, "route": member.route,
+            "consent_given_at": _iso(member.consent_given_at), "joined_at": _iso(member.joined_at),
+            "token_balance_quarter_hours": account.balance_quarters if account else 0,
+            "years": [
+                {"starts_on": _iso(y.starts_on), "ends_on": _iso(y.ends_on), "fee_pence": y.fee_pence,
+                 "paid": y.payment_id is not None}
+                for y in member.years.all()
+            ],
+            "payments": [
+                {"purpose": p.purpose, "method": p.method, "status": p.status, "amount_pence": p.amount_pence,
+                 "bundle": p.bundle.name if p.bundle else "", "from": p.payer_name, "created_at": _iso(p.created_at)}
+                for p in member.payments.all()
+            ],
+        })
+    return {"memberships": memberships, "gifts_given": gifts}
+
+
+def circles_erase(user: Any) -> None:
+    """Remove the person's details from every membership (they have left) and their name and
+    address from gifts they gave.  Payments, years and tokens stay, without personal data.
+    Two queries.  (A gift's giver is someone else: their name stays on gifts to this person.)"""
+    Member.objects.filter(user=user).update(
+        display_name=FORMER_MEMBER, phone="", postal_address="", postcode="", accessibility_needs="",
+        emergency_contact_name="", emergency_contact_phone="", status=MemberStatus.LEFT,
+    )
+    condition = _gift_condition(user)
+    if condition is not None:
+        Payment.objects.filter(condition).update(payer_name=FORMER_MEMBER, payer_email="")
+
+
+def register() -> None:
+    from localsocial.accounts.personal_data import eraser_register, export_section_register
+
+    export_section_register("circles", circles_export)
+    eraser_register("circles", circles_erase)

@@ -1,0 +1,153 @@
+"""A circle's settings, its token bundles, its partner organisations and its coordinators.
+
+Every function here is for the circle's coordinators (``circles.coordinate``) and is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from localsocial.circles.models import (
+    Account,
+    AccountKind,
+    Circle,
+    CircleCoordinator,
+    CirclePartner,
+    TokenBundle,
+)
+from localsocial.core.services import audit_record, model_snapshot
+from localsocial.directory.models import Organisation
+
+SETTINGS_FIELDS = [
+    "description", "annual_fee_pence", "minimum_age", "welcome_quarters", "minimum_balance_quarters",
+    "renewal_reminder_days", "is_active",
+]
+# Words that cannot be a circle's short name: other circles pages use them in their addresses.
+RESERVED_SLUGS = frozenset({
+    "statement", "helpers", "help", "requests", "offers", "visits", "matching", "reports", "events",
+    "referrals", "coordinate", "admin", "new", "api", "pay", "accounts",
+})
+# A circle's short name in a URL pattern, never one of the reserved words.
+SLUG_URL = r"(?P<slug>(?!(?:" + "|".join(sorted(RESERVED_SLUGS)) + r")/)[-a-zA-Z0-9_]+)"
+
+
+def _authorise(actor: Any, circle: Circle) -> None:
+    if actor is None or not actor.has_perm("circles.coordinate", circle):
+        raise PermissionDenied(_("Only the circle's coordinators can do this."))
+
+
+@transaction.atomic
+def circle_settings_update(*, circle: Circle, actor: Any, request: HttpRequest | None = None,
+                           **changes: Any) -> Circle:
+    """Change the circle's settings (any of ``SETTINGS_FIELDS``).  A new lowest balance also
+    applies to members' accounts that are at or above it already (an account below it keeps
+    its old limit until it is back above: the database never lets a limit break)."""
+    _authorise(actor, circle)
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a circle setting: {sorted(unknown)}")
+    errors = {}
+    if changes.get("minimum_balance_quarters", 0) > 0:
+        errors["minimum_balance_quarters"] = _("The lowest balance must be 0 or less")
+    if changes.get("minimum_age") is not None and not 0 < changes["minimum_age"] <= 120:
+        errors["minimum_age"] = _("Enter an age from 1 to 120, or leave it empty for any age")
+    if errors:
+        raise ValidationError(errors)
+    circle = Circle.objects.select_for_update().get(pk=circle.pk)
+    before = model_snapshot(circle, SETTINGS_FIELDS)
+    for name, value in changes.items():
+        setattr(circle, name, value)
+    circle.save(update_fields=list(changes))
+    if "minimum_balance_quarters" in changes:
+        Account.objects.filter(
+            circle=circle, kind=AccountKind.MEMBER, balance_quarters__gte=circle.minimum_balance_quarters
+        ).update(minimum_quarters=circle.minimum_balance_quarters)
+    audit_record(actor=actor, action="circles.settings_update", target=circle, before=before,
+                 after=model_snapshot(circle, SETTINGS_FIELDS), request=request)
+    return circle
+
+
+def _bundle_validate(name: str, quarters: int, price_pence: int) -> None:
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("Enter a name for the bundle, like 3 tokens")
+    if quarters <= 0:
+        errors["tokens"] = _("Enter a number of tokens more than 0")
+    if price_pence <= 0:
+        errors["price"] = _("Enter a price more than £0")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def bundle_save(*, circle: Circle, actor: Any, name: str, quarters: int, price_pence: int,
+                bundle: TokenBundle | None = None, request: HttpRequest | None = None) -> TokenBundle:
+    """Add a bundle (``bundle`` None) or change one; a name is used once per circle."""
+    _authorise(actor, circle)
+    if bundle is not None and bundle.circle_id != circle.pk:
+        raise PermissionDenied(_("This bundle belongs to another circle."))
+    _bundle_validate(name, quarters, price_pence)
+    before = model_snapshot(bundle, ["name", "quarters", "price_pence"]) if bundle else {}
+    target = bundle or TokenBundle(circle=circle)
+    target.name, target.quarters, target.price_pence = " ".join(name.split()), quarters, price_pence
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError as error:
+        raise ValidationError({"name": _("There is already a bundle with this name")}) from error
+    audit_record(actor=actor, action="circles.bundle_update" if bundle else "circles.bundle_create", target=target,
+                 before=before, after=model_snapshot(target, ["name", "quarters", "price_pence"]), request=request)
+    return target
+
+
+@transaction.atomic
+def bundle_withdraw(*, bundle: TokenBundle, actor: Any, on_sale: bool = False,
+                    request: HttpRequest | None = None) -> TokenBundle:
+    """Take a bundle off sale (or put it back on, ``on_sale``).  It stays on past payments."""
+    _authorise(actor, bundle.circle)
+    TokenBundle.objects.filter(pk=bundle.pk).update(is_active=on_sale)
+    bundle.is_active = on_sale
+    audit_record(actor=actor, action="circles.bundle_on_sale" if on_sale else "circles.bundle_withdraw",
+                 target=bundle, request=request)
+    return bundle
+
+
+@transaction.atomic
+def partner_add(*, circle: Circle, actor: Any, organisation: Organisation,
+                request: HttpRequest | None = None) -> tuple[CirclePartner, bool]:
+    """Make an organisation from the directory a partner of the circle.  Idempotent."""
+    _authorise(actor, circle)
+    partner, created = CirclePartner.objects.get_or_create(circle=circle, organisation=organisation)
+    if created:
+        audit_record(actor=actor, action="circles.partner_add", target=partner, request=request,
+                     after={"organisation": organisation.pk})
+    return partner, created
+
+
+@transaction.atomic
+def partner_remove(*, circle: Circle, actor: Any, partner_id: int, request: HttpRequest | None = None) -> bool:
+    """Stop a partnership.  Returns False when it was not there (already removed)."""
+    _authorise(actor, circle)
+    partner = CirclePartner.objects.filter(circle=circle, pk=partner_id).select_related("organisation").first()
+    if partner is None:
+        return False
+    audit_record(actor=actor, action="circles.partner_remove", target=partner, request=request,
+                 before={"organisation": partner.organisation_id})
+    partner.delete()
+    return True
+
+
+@transaction.atomic
+def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
+    """Make someone a coordinator of the circle (by a coordinator or a site administrator)."""
+    _authorise(actor, circle)
+    coordinator, created = CircleCoordinator.objects.get_or_create(circle=circle, user=user)
+    if created:
+        audit_record(actor=actor, action="circles.coordinator_add", target=coordinator, request=request,
+                     after={"user": user.pk})
+    return coordinator, created

@@ -1,0 +1,147 @@
+"""Helpers: whether one may be sent into a home (vetting), their skills and free times, and a
+member becoming a helper.
+
+``helper_is_vetted_for_home_visits`` is the one rule for home visits: every service that
+offers a request to a helper, or lets a helper accept one, asks it about the day of the visit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from localsocial.circles.models import (
+    DbsStatus,
+    Helper,
+    HelperAvailability,
+    HelperKind,
+    HelperSkill,
+    HelperTransition,
+    Member,
+    MemberStatus,
+)
+from localsocial.core.services import audit_record
+
+
+def helper_vetting_problems(helper: Helper, *, on: dt.date) -> list[str]:
+    """What stops ``helper`` from being sent into someone's home on the day ``on``, in plain
+    words; an empty list when nothing does."""
+    problems: list[str] = []
+    if not helper.is_active:
+        problems.append(_("is not an active helper"))
+    if helper.dbs_status != DbsStatus.CLEAR:
+        problems.append(_("has no clear DBS check"))
+    elif helper.dbs_expires_on is None:
+        problems.append(_("has no DBS expiry date"))
+    elif helper.dbs_expires_on <= on:
+        # Conservative: a check is not relied on for the day it expires.
+        problems.append(_("DBS check expires on %(date)s, by the day of the visit")
+                        % {"date": helper.dbs_expires_on.strftime("%d/%m/%Y")})
+    elif helper.dbs_checked_on is not None and helper.dbs_checked_on > on:
+        problems.append(_("DBS check is dated after the visit"))
+    if not helper.references_checked:
+        problems.append(_("references not checked"))
+    if helper.training_completed_on is None or helper.training_completed_on > on:
+        problems.append(_("induction training not done"))
+    return problems
+
+
+def helper_is_vetted_for_home_visits(helper: Helper, on: dt.date | None = None) -> bool:
+    """True only if ``helper`` may go into someone's home on the day ``on`` (today when not
+    given): active, a clear DBS check that has not expired by that day, references checked and
+    induction training done by then."""
+    return not helper_vetting_problems(helper, on=on or timezone.localdate())
+
+
+@transaction.atomic
+def helper_skills_set(*, helper: Helper, categories: Iterable[str], actor: Any, request: Any = None) -> None:
+    """Replace the kinds of help ``helper`` gives.  The helper themself or a coordinator."""
+    _may_manage(actor, helper)
+    wanted = sorted(set(categories))
+    before = sorted(helper.skills.values_list("category", flat=True))
+    helper.skills.exclude(category__in=wanted).delete()
+    for category in wanted:
+        HelperSkill.objects.get_or_create(helper=helper, category=category)
+    audit_record(actor=actor, action="circles.helper_skills_set", target=helper,
+                 before={"skills": before}, after={"skills": wanted}, request=request)
+
+
+@transaction.atomic
+def helper_availability_set(
+    *, helper: Helper, slots: Iterable[tuple[int, dt.time, dt.time]], actor: Any, request: Any = None
+) -> None:
+    """Replace the times in the week ``helper`` is usually free: (weekday, from, until)."""
+    _may_manage(actor, helper)
+    slots = sorted(set(slots))
+    for _weekday, starts, ends in slots:
+        if ends <= starts:
+            raise ValidationError(_("Each free time must end after it starts."))
+    helper.availability.all().delete()
+    HelperAvailability.objects.bulk_create(
+        HelperAvailability(helper=helper, weekday=weekday, starts=starts, ends=ends) for weekday, starts, ends in slots
+    )
+    audit_record(actor=actor, action="circles.helper_availability_set", target=helper,
+                 after={"slots": [(w, str(s), str(e)) for w, s, e in slots]}, request=request)
+
+
+@transaction.atomic
+def member_become_helper(
+    *, member: Member, actor: Any, travel_radius_km: float | None = None, request: Any = None
+) -> Helper:
+    """Make ``member`` a helper who earns tokens (kind "member"), recording the change for
+    reports.  A coordinator of the member's circle does it (vetting follows as for anyone).
+    Idempotent: a member who is already a helper gets their helper record back."""
+    from localsocial.circles.rules import is_coordinator_of
+
+    if not is_coordinator_of(actor, member.circle):
+        raise PermissionDenied
+    existing = Helper.objects.filter(member=member).first()
+    if existing is not None:
+        return existing
+    if member.status != MemberStatus.ACTIVE:
+        raise ValidationError(_("Only an active member can become a helper."))
+    if Helper.objects.filter(circle_id=member.circle_id, user_id=member.user_id).exists():
+        raise ValidationError(_("This person is already a helper in this circle."))
+    try:
+        with transaction.atomic():
+            helper = Helper.objects.create(
+                circle_id=member.circle_id, user_id=member.user_id, member=member, kind=HelperKind.MEMBER,
+                display_name=member.display_name, postcode=member.postcode,
+                **({"travel_radius_km": travel_radius_km} if travel_radius_km is not None else {}),
+            )
+    except IntegrityError:
+        # Someone else made them a helper at the same moment.
+        return Helper.objects.get(member=member)
+    HelperTransition.objects.create(circle_id=member.circle_id, member=member, helper=helper, recorded_by=actor)
+    audit_record(actor=actor, action="circles.member_became_helper", target=helper,
+                 after={"member": member.pk}, on_behalf_of=member.user, request=request)
+    return helper
+
+
+def _may_manage(actor: Any, helper: Helper) -> None:
+    from localsocial.circles.rules import is_coordinator_of
+
+    if getattr(actor, "pk", None) == helper.user_id or is_coordinator_of(actor, helper.circle):
+        return
+    raise PermissionDenied
+
+
+@transaction.atomic
+def helper_profile_set(
+    *,
+    helper: Helper,
+    categories: Iterable[str],
+    slots: Iterable[tuple[int, dt.time, dt.time]],
+    actor: Any,
+    request: Any = None,
+) -> Helper:
+    """Set what ``helper`` does and when they are usually free, together (one form)."""
+    helper_skills_set(helper=helper, categories=categories, actor=actor, request=request)
+    helper_availability_set(helper=helper, slots=slots, actor=actor, request=request)
+    return helper

@@ -1,0 +1,436 @@
+"""The coordinators' pages of a circle: members (list, detail, join someone up, act for them),
+payments, gifts and tokens granted, renewals to phone or write about, and the circle's
+settings, bundles, partners and coordinators.
+
+Every page fetches the circle and authorises together (``circle_get_for_coordinator``): a
+coordinator of another circle gets 403, an unknown circle or member 404.  Coordinators hold
+members' personal details, so, like every staff page, these need two-factor sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, re_path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from localsocial.circles.forms.coordinate import (
+    BundleForm,
+    CircleSettingsForm,
+    GiftRecordForm,
+    GrantForm,
+    MemberSearchForm,
+    PaymentRecordForm,
+)
+from localsocial.circles.forms.membership import (
+    AssistedJoinForm,
+    MemberDetailsForm,
+    money,
+    new_key,
+    tokens,
+)
+from localsocial.circles.models import Circle, MemberStatus, PaymentPurpose, TokenBundle
+from localsocial.circles.selectors import membership as selectors
+from localsocial.circles.services import circles as circle_services
+from localsocial.circles.services.circles import SLUG_URL
+from localsocial.circles.services.membership import (
+    member_details_update,
+    member_gift_code,
+    member_join_assisted,
+    member_tokens_grant,
+)
+from localsocial.circles.services.payments import payment_record
+from localsocial.core.forms import form_errors_apply, page_title
+from localsocial.core.pagination import InvalidCursorError
+from localsocial.directory.models import Organisation
+
+View = Callable[..., HttpResponse]
+
+
+def _two_factor_redirect(request: HttpRequest) -> HttpResponse | None:
+    if request.user.is_verified():  # type: ignore[union-attr]
+        return None
+    from django_otp import devices_for_user
+
+    has_device = any(True for _device in devices_for_user(request.user, confirmed=True))
+    target = "accounts:two_factor_verify" if has_device else "accounts:two_factor_setup"
+    return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+
+
+def coordinator_page(view: View) -> View:
+    """Sign-in, the circle, ``circles.coordinate`` on it (403 otherwise), then two-factor."""
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, **kwargs: Any) -> HttpResponse:
+        circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+        redirect_response = _two_factor_redirect(request)
+        if redirect_response is not None:
+            return redirect_response
+        # The patterns allow digits only, so these are whole numbers.
+        ids = {name: int(value) if name.endswith("_id") else value for name, value in kwargs.items()}
+        response = view(request, circle, **ids)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapper
+
+
+def _context(circle: Circle, **extra: Any) -> dict[str, Any]:
+    return {"circle": circle, "money": money, "tokens": tokens, "statuses": MemberStatus, **extra}
+
+
+def _member_url(circle: Circle, member_id: int) -> str:
+    return reverse("circles:coordinate_member", kwargs={"slug": circle.slug, "member_id": member_id})
+
+
+# --- Members -------------------------------------------------------------------------------------
+
+@coordinator_page
+def members(request: HttpRequest, circle: Circle) -> HttpResponse:
+    search = MemberSearchForm(request.GET or None)
+    query = status = ""
+    if search.is_valid():
+        query, status = search.cleaned_data["q"], search.cleaned_data["status"]
+    try:
+        page = selectors.members_for_coordinator(
+            circle=circle, query=query, status=status, cursor=request.GET.get("cursor") or None,
+            page_size=settings.PAGE_SIZE,
+        )
+    except InvalidCursorError as error:
+        raise Http404 from error
+    return render(request, "circles/coordinate/members.html", _context(
+        circle, page_title=_("Members of %(circle)s") % {"circle": circle.name}, search=search, page=page,
+        query=query, status=status,
+        pagination=page.govuk_params(request, landmark_label=_("Pages of members")),
+    ))
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def member_new(request: HttpRequest, circle: Circle) -> HttpResponse:
+    if request.method == "POST":
+        form = AssistedJoinForm(request.POST, circle=circle)
+        if form.is_valid():
+            try:
+                member = member_join_assisted(
+                    circle=circle, actor=request.user, details=form.details(), email=form.cleaned_data["email"],
+                    eligibility_confirmed=bool(form.cleaned_data.get("eligibility_confirmed")) or not circle.minimum_age,
+                    consent=form.cleaned_data["consent"], request=request,
+                )
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("%(name)s is now a member.") % {"name": member.display_name})
+                return redirect(_member_url(circle, member.pk))
+    else:
+        form = AssistedJoinForm(circle=circle)
+    title = _("Join someone up")
+    return render(request, "circles/coordinate/member_new.html", _context(
+        circle, page_title=page_title(title, form), heading=title, form=form,
+        back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
+    ))
+
+
+@coordinator_page
+def member_detail(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
+    detail = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
+    return render(request, "circles/coordinate/member.html", _context(
+        circle, page_title=detail.member.display_name, detail=detail, member=detail.member,
+        gift_code=member_gift_code(detail.member),
+        back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
+    ))
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def member_details(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
+    member = selectors.member_in_circle(circle=circle, member_id=member_id)
+    if request.method == "POST":
+        form = MemberDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                member_details_update(member=member, actor=request.user, details=form.details(), request=request)
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("The details are saved."))
+                return redirect(_member_url(circle, member.pk))
+    else:
+        form = MemberDetailsForm(initial=MemberDetailsForm.initial_from(member))
+    title = _("Change %(name)s's details") % {"name": member.display_name}
+    return render(request, "circles/details.html", _context(
+        circle, page_title=page_title(title, form), heading=title, form=form, member=member,
+        acting_for=member, back_href=_member_url(circle, member.pk),
+    ))
+
+
+def _form_page(request: HttpRequest, circle: Circle, *, template: str, title: str, form: Any, **extra: Any) -> HttpResponse:
+    return render(request, template, _context(circle, page_title=page_title(title, form), heading=title, form=form, **extra))
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def payment_new(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
+    detail = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
+    member = detail.member
+    if request.method == "POST":
+        form = PaymentRecordForm(request.POST, bundles=detail.bundles)
+        if form.is_valid():
+            data = form.cleaned_data
+            bundle = form.chosen_bundle() if data["purpose"] == PaymentPurpose.TOKENS else None
+            amount = data.get("amount")
+            if amount is None:
+                amount = bundle.price_pence if bundle else _fee_due(detail)
+            try:
+                _payment, created = payment_record(
+                    circle=circle, member=member, actor=request.user, purpose=data["purpose"], method=data["method"],
+                    amount_pence=amount, bundle=bundle, reference=data["reference"],
+                    idempotency_key=f"record:{data['idempotency_key']}", request=request,
+                )
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("The payment of %(amount)s is recorded.") % {"amount": money(amount)}
+                                 if created else _("This payment was already recorded."))
+                return redirect(_member_url(circle, member.pk))
+    else:
+        initial = {"idempotency_key": new_key(), "purpose": request.GET.get("purpose", "")}
+        form = PaymentRecordForm(bundles=detail.bundles, initial=initial)
+    return _form_page(request, circle, template="circles/coordinate/payment_new.html",
+                      title=_("Record a payment from %(name)s") % {"name": member.display_name}, form=form,
+                      member=member, fee_due=_fee_due(detail), back_href=_member_url(circle, member.pk))
+
+
+def _fee_due(detail: selectors.MemberDetail) -> int:
+    current = detail.current_year
+    if current is not None and current.payment_id is None:
+        return current.fee_pence
+    return detail.member.circle.annual_fee_pence
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def gift_new(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
+    detail = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
+    member = detail.member
+    if request.method == "POST":
+        form = GiftRecordForm(request.POST, bundles=detail.bundles)
+        if form.is_valid():
+            data = form.cleaned_data
+            bundle = form.chosen_bundle()
+            try:
+                _payment, created = payment_record(
+                    circle=circle, member=member, actor=request.user, purpose=PaymentPurpose.GIFT,
+                    method=data["method"], amount_pence=bundle.price_pence if bundle else 0, bundle=bundle,
+                    reference=data["reference"], payer_name=data["payer_name"], payer_email=data["payer_email"],
+                    idempotency_key=f"record:{data['idempotency_key']}", request=request,
+                )
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("The gift from %(name)s is recorded and the tokens are in %(member)s's account.") % {
+                    "name": data["payer_name"], "member": member.display_name} if created else _("This gift was already recorded."))
+                return redirect(_member_url(circle, member.pk))
+    else:
+        form = GiftRecordForm(bundles=detail.bundles, initial={"idempotency_key": new_key()})
+    return _form_page(request, circle, template="circles/coordinate/form.html",
+                      title=_("Record a gift of tokens for %(name)s") % {"name": member.display_name}, form=form,
+                      member=member, submit=_("Record the gift"), back_href=_member_url(circle, member.pk))
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def grant(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
+    member = selectors.member_in_circle(circle=circle, member_id=member_id)
+    if request.method == "POST":
+        form = GrantForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                member_tokens_grant(member=member, actor=request.user, quarters=data["tokens"], memo=data["memo"],
+                                    idempotency_key=data["idempotency_key"], request=request)
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("%(tokens)s tokens are in %(name)s's account.") % {
+                    "tokens": tokens(data["tokens"]), "name": member.display_name})
+                return redirect(_member_url(circle, member.pk))
+    else:
+        form = GrantForm(initial={"idempotency_key": new_key(), "memo": _("Tokens from the circle")})
+    return _form_page(request, circle, template="circles/coordinate/form.html",
+                      title=_("Give tokens to %(name)s") % {"name": member.display_name}, form=form, member=member,
+                      submit=_("Give the tokens"), back_href=_member_url(circle, member.pk))
+
+
+@coordinator_page
+def to_contact(request: HttpRequest, circle: Circle) -> HttpResponse:
+    return render(request, "circles/coordinate/to_contact.html", _context(
+        circle, page_title=_("Renewals to phone or write about"), rows=selectors.members_to_contact(circle=circle),
+        back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
+    ))
+
+
+# --- The circle ----------------------------------------------------------------------------------
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def circle_settings(request: HttpRequest, circle: Circle) -> HttpResponse:
+    if request.method == "POST":
+        form = CircleSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                circle_services.circle_settings_update(circle=circle, actor=request.user, request=request,
+                                                       **form.changes())
+            except ValidationError as error:
+                form_errors_apply(form, error, {"annual_fee_pence": "annual_fee", "welcome_quarters": "welcome_tokens",
+                                                "minimum_balance_quarters": "credit_tokens"})
+            else:
+                messages.success(request, _("The circle's settings are saved."))
+                return redirect("circles:coordinate_settings", slug=circle.slug)
+    else:
+        form = CircleSettingsForm(initial={
+            "description": circle.description, "annual_fee": f"{circle.annual_fee_pence / 100:.2f}",
+            "minimum_age": circle.minimum_age, "welcome_tokens": tokens(circle.welcome_quarters),
+            "credit_tokens": tokens(-circle.minimum_balance_quarters),
+            "renewal_reminder_days": circle.renewal_reminder_days, "is_active": circle.is_active,
+        })
+    return _form_page(request, circle, template="circles/coordinate/form.html",
+                      title=_("Settings of %(circle)s") % {"circle": circle.name}, form=form,
+                      submit=_("Save the settings"),
+                      back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}))
+
+
+def _bundle_in(circle: Circle, bundle_id: int) -> TokenBundle:
+    bundle = TokenBundle.objects.select_related("circle").filter(circle=circle, pk=bundle_id).first()
+    if bundle is None:
+        raise Http404(_("There is no such bundle in this circle."))
+    return bundle
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def bundles(request: HttpRequest, circle: Circle) -> HttpResponse:
+    if request.method == "POST":
+        form = BundleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                circle_services.bundle_save(circle=circle, actor=request.user, name=data["name"],
+                                            quarters=data["tokens"], price_pence=data["price"], request=request)
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("The bundle is added."))
+                return redirect("circles:coordinate_bundles", slug=circle.slug)
+    else:
+        form = BundleForm()
+    return _form_page(request, circle, template="circles/coordinate/bundles.html",
+                      title=_("Token bundles"), form=form, bundles=list(circle.bundles.order_by("quarters", "id")),
+                      back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}))
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def bundle_edit(request: HttpRequest, circle: Circle, bundle_id: int) -> HttpResponse:
+    bundle = _bundle_in(circle, bundle_id)
+    if request.method == "POST":
+        form = BundleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                circle_services.bundle_save(circle=circle, actor=request.user, bundle=bundle, name=data["name"],
+                                            quarters=data["tokens"], price_pence=data["price"], request=request)
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("The bundle is saved."))
+                return redirect("circles:coordinate_bundles", slug=circle.slug)
+    else:
+        form = BundleForm(initial={"name": bundle.name, "tokens": tokens(bundle.quarters),
+                                   "price": f"{bundle.price_pence / 100:.2f}"})
+    return _form_page(request, circle, template="circles/coordinate/form.html",
+                      title=_("Change the bundle %(name)s") % {"name": bundle.name}, form=form,
+                      submit=_("Save the bundle"), bundle=bundle,
+                      back_href=reverse("circles:coordinate_bundles", kwargs={"slug": circle.slug}))
+
+
+@coordinator_page
+@require_POST
+def bundle_on_sale(request: HttpRequest, circle: Circle, bundle_id: int) -> HttpResponse:
+    bundle = _bundle_in(circle, bundle_id)
+    on_sale = request.POST.get("on_sale") == "1"
+    circle_services.bundle_withdraw(bundle=bundle, actor=request.user, on_sale=on_sale, request=request)
+    messages.success(request, _("%(name)s is on sale again.") % {"name": bundle.name} if on_sale
+                     else _("%(name)s is no longer on sale.") % {"name": bundle.name})
+    return redirect("circles:coordinate_bundles", slug=circle.slug)
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def partners(request: HttpRequest, circle: Circle) -> HttpResponse:
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            try:
+                partner_id = int(request.POST["remove"])
+            except ValueError as error:
+                raise Http404 from error
+            if circle_services.partner_remove(circle=circle, actor=request.user, partner_id=partner_id, request=request):
+                messages.success(request, _("The partner is removed."))
+        else:
+            chosen = str(request.POST.get("organisation", ""))
+            organisation = Organisation.objects.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+            if organisation is None:
+                messages.error(request, _("Choose an organisation from the list"))
+            else:
+                circle_services.partner_add(circle=circle, actor=request.user, organisation=organisation, request=request)
+                messages.success(request, _("%(name)s is now a partner.") % {"name": organisation.name})
+        return redirect("circles:coordinate_partners", slug=circle.slug)
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    return render(request, "circles/coordinate/partners.html", _context(
+        circle, page_title=_("Partner organisations"), query=query,
+        partners=list(circle.partners.select_related("organisation").order_by("organisation__name", "id")),
+        choices=selectors.partner_choices(circle=circle, query=query) if query else [],
+        back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
+    ))
+
+
+@coordinator_page
+def coordinators(request: HttpRequest, circle: Circle) -> HttpResponse:
+    return render(request, "circles/coordinate/coordinators.html", _context(
+        circle, page_title=_("Coordinators of %(circle)s") % {"circle": circle.name},
+        coordinators=selectors.coordinators_of(circle=circle),
+        back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
+    ))
+
+
+S = SLUG_URL
+M = r"members/(?P<member_id>[0-9]+)"
+B = r"bundles/(?P<bundle_id>[0-9]+)"
+urlpatterns: list[URLPattern] = [
+    re_path(rf"^{S}/coordinate/$", members, name="coordinate_members"),
+    re_path(rf"^{S}/coordinate/members/new/$", member_new, name="coordinate_member_new"),
+    re_path(rf"^{S}/coordinate/{M}/$", member_detail, name="coordinate_member"),
+    re_path(rf"^{S}/coordinate/{M}/details/$", member_details, name="coordinate_member_details"),
+    re_path(rf"^{S}/coordinate/{M}/payments/new/$", payment_new, name="coordinate_payment_new"),
+    re_path(rf"^{S}/coordinate/{M}/gifts/new/$", gift_new, name="coordinate_gift_new"),
+    re_path(rf"^{S}/coordinate/{M}/grant/$", grant, name="coordinate_grant"),
+    re_path(rf"^{S}/coordinate/to-contact/$", to_contact, name="coordinate_to_contact"),
+    re_path(rf"^{S}/coordinate/settings/$", circle_settings, name="coordinate_settings"),
+    re_path(rf"^{S}/coordinate/bundles/$", bundles, name="coordinate_bundles"),
+    re_path(rf"^{S}/coordinate/{B}/$", bundle_edit, name="coordinate_bundle"),
+    re_path(rf"^{S}/coordinate/{B}/on-sale/$", bundle_on_sale, name="coordinate_bundle_on_sale"),
+    re_path(rf"^{S}/coordinate/partners/$", partners, name="coordinate_partners"),
+    re_path(rf"^{S}/coordinate/coordinators/$", coordinators, name="coordinate_coordinators"),
+]
