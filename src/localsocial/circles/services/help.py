@@ -454,7 +454,7 @@ def _visit_pay(visit: Visit, actor: Any) -> None:
         payee = ledger.helper_account_ensure(helper=visit.helper)
     else:
         payee = ledger.circle_accounts_ensure(circle=visit.circle)["help"]
-    memo = _("Help: %(category)s with %(helper)s") % {
+    memo = _("%(category)s with %(helper)s") % {
         "category": visit.request.get_category_display(), "helper": visit.helper.display_name,
     }
     visit.quarters = quarters

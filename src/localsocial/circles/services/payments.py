@@ -171,8 +171,8 @@ def _apply(payment: Payment, *, actor: Any, on_behalf_of: Any) -> None:
     assert payment.bundle is not None
     gift = payment.purpose == PaymentPurpose.GIFT
     memo = (
-        _("Gift from %(name)s: %(bundle)s") % {"name": payment.payer_name, "bundle": payment.bundle.name}
-        if gift else _("Bought: %(bundle)s") % {"bundle": payment.bundle.name}
+        _("from %(name)s, %(bundle)s") % {"name": payment.payer_name, "bundle": payment.bundle.name}
+        if gift else payment.bundle.name
     )
     tokens_sell(
         circle=member.circle, member=member, quarters=payment.bundle.quarters, payment=payment, gift=gift,
