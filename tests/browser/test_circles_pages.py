@@ -91,7 +91,8 @@ def test_coordinator_pages_pass_axe(chromium_browser, live_server, assert_access
         f"{slug}/members/{member.pk}/gifts/new/", f"{slug}/members/{member.pk}/grant/", f"{slug}/to-contact/",
         f"{slug}/settings/", f"{slug}/bundles/", f"{slug}/partners/", f"{slug}/coordinators/",
         "/circles/southwark/help/queue/", f"/circles/southwark/help/requests/{world['waiting'].pk}/candidates/",
-        f"/circles/southwark/help/helpers/{world['helper'].pk}/", f"/circles/accounts/{world['account'].pk}/statement/",
+        f"/circles/southwark/help/helpers/{world['helper'].pk}/",
+        f"/circles/southwark/help/helpers/{world['helper'].pk}/vetting/", f"/circles/accounts/{world['account'].pk}/statement/",
         f"/circles/southwark/help/ask/for/{member.pk}/",
     ])
     context.close()

@@ -13,7 +13,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from localsocial.circles.models import HelpCategory, HelpPlace, Weekday
+from localsocial.circles.models import DbsStatus, HelpCategory, HelpPlace, Weekday
 
 
 def new_key() -> str:
@@ -219,3 +219,37 @@ class HelperProfileForm(forms.Form):
             starts, ends, _label = DAY_PARTS[part]
             result.append((int(weekday), starts, ends))
         return result
+
+
+class HelperVettingForm(forms.Form):
+    """A helper's checks, recorded by a coordinator; the rules are ``helper_vetting_update``'s."""
+
+    dbs_status = forms.ChoiceField(
+        label=_("DBS check"), choices=DbsStatus.choices, widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the state of the DBS check"),
+                        "invalid_choice": _("Choose the state of the DBS check")},
+    )
+    dbs_checked_on = forms.DateField(
+        label=_("Day the DBS check was done (optional unless clear)"), required=False, widget=DateInput,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"], help_text=_("For example, 27/3/2026"),
+        error_messages={"invalid": _("Enter the day the DBS check was done as a real date, like 27/3/2026")},
+    )
+    dbs_expires_on = forms.DateField(
+        label=_("Day the DBS check expires (optional unless clear)"), required=False, widget=DateInput,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"], help_text=_("For example, 27/3/2029"),
+        error_messages={"invalid": _("Enter the day the DBS check expires as a real date, like 27/3/2029")},
+    )
+    references_checked = forms.BooleanField(label=_("References have been checked"), required=False)
+    training_completed_on = forms.DateField(
+        label=_("Day induction training was completed (optional)"), required=False, widget=DateInput,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"], help_text=_("Leave this empty if training is not done yet."),
+        error_messages={"invalid": _("Enter the day training was completed as a real date, like 27/3/2026")},
+    )
+    is_active = forms.BooleanField(label=_("Active helper (can be offered requests)"), required=False)
+
+    @staticmethod
+    def initial_for(helper: Any) -> dict[str, Any]:
+        return {name: getattr(helper, name) for name in (
+            "dbs_status", "dbs_checked_on", "dbs_expires_on", "references_checked", "training_completed_on",
+            "is_active",
+        )}

@@ -145,3 +145,63 @@ def helper_profile_set(
     helper_skills_set(helper=helper, categories=categories, actor=actor, request=request)
     helper_availability_set(helper=helper, slots=slots, actor=actor, request=request)
     return helper
+
+
+VETTING_FIELDS = (
+    "dbs_status", "dbs_checked_on", "dbs_expires_on", "references_checked", "training_completed_on", "is_active",
+)
+
+
+def _vetting_snapshot(helper: Helper) -> dict[str, Any]:
+    values = {name: getattr(helper, name) for name in VETTING_FIELDS}
+    return {name: value.isoformat() if isinstance(value, dt.date) else value for name, value in values.items()}
+
+
+@transaction.atomic
+def helper_vetting_update(
+    *,
+    helper: Helper,
+    actor: Any,
+    dbs_status: str,
+    dbs_checked_on: dt.date | None,
+    dbs_expires_on: dt.date | None,
+    references_checked: bool,
+    training_completed_on: dt.date | None,
+    is_active: bool,
+    request: Any = None,
+) -> Helper:
+    """Record ``helper``'s DBS check, references, induction training and whether they are an
+    active helper.  Only the circle's coordinators (or a site administrator).  Saving the same
+    values again changes nothing but the audit log."""
+    if not getattr(actor, "is_authenticated", False) or not actor.has_perm("circles.coordinate", helper.circle):
+        raise PermissionDenied
+    today = timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if dbs_status not in DbsStatus.values:
+        errors.setdefault("dbs_status", []).append(_("Choose the state of the DBS check"))
+    if dbs_status == DbsStatus.CLEAR:
+        if dbs_checked_on is None:
+            errors.setdefault("dbs_checked_on", []).append(_("Enter the day the DBS check was done"))
+        if dbs_expires_on is None:
+            errors.setdefault("dbs_expires_on", []).append(_("Enter the day the DBS check expires"))
+    if dbs_checked_on is not None and dbs_checked_on > today:
+        errors.setdefault("dbs_checked_on", []).append(_("The day the DBS check was done must be today or in the past"))
+    if dbs_checked_on is not None and dbs_expires_on is not None and dbs_expires_on <= dbs_checked_on:
+        errors.setdefault("dbs_expires_on", []).append(_("The expiry day must be after the day the check was done"))
+    if training_completed_on is not None and training_completed_on > today:
+        errors.setdefault("training_completed_on", []).append(
+            _("The day training was completed must be today or in the past"))
+    if errors:
+        raise ValidationError(errors)
+    helper = Helper.objects.select_for_update().select_related("circle").get(pk=helper.pk)
+    before = _vetting_snapshot(helper)
+    helper.dbs_status = dbs_status
+    helper.dbs_checked_on = dbs_checked_on
+    helper.dbs_expires_on = dbs_expires_on
+    helper.references_checked = references_checked
+    helper.training_completed_on = training_completed_on
+    helper.is_active = is_active
+    helper.save(update_fields=list(VETTING_FIELDS))
+    audit_record(actor=actor, action="circles.helper_vetting_update", target=helper,
+                 before=before, after=_vetting_snapshot(helper), request=request)
+    return helper

@@ -25,6 +25,7 @@ from localsocial.circles.forms.help import (
     DeclineForm,
     FeedbackForm,
     HelperProfileForm,
+    HelperVettingForm,
     IncidentForm,
     OfferForm,
 )
@@ -34,6 +35,7 @@ from localsocial.circles.services import help as services
 from localsocial.circles.services.helpers import (
     helper_profile_set,
     helper_vetting_problems,
+    helper_vetting_update,
     member_become_helper,
 )
 from localsocial.core.forms import form_errors_apply, page_title
@@ -218,6 +220,30 @@ def helper_profile(request: HttpRequest, slug: str) -> HttpResponse:
 def helper_profile_for(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     helper = selectors.helper_get_for_profile(user=request.user, slug=slug, helper_id=pk)
     return _helper_profile_page(request, helper, by_coordinator=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def helper_vetting(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A coordinator records a helper's DBS check, references and training."""
+    helper = selectors.helper_get_for_profile(user=request.user, slug=slug, helper_id=pk)
+    if request.method == "POST":
+        form = HelperVettingForm(request.POST)
+        if form.is_valid():
+            try:
+                helper_vetting_update(helper=helper, actor=request.user, request=request, **form.cleaned_data)
+            except ValidationError as error:
+                form_errors_apply(form, error)
+            else:
+                messages.success(request, _("Checks saved for %(name)s") % {"name": helper.display_name})
+                return redirect("circles:help_helper_for", slug=slug, pk=helper.pk)
+    else:
+        form = HelperVettingForm(initial=HelperVettingForm.initial_for(helper))
+    heading = _("%(name)s: checks for home visits") % {"name": helper.display_name}
+    return render(request, "circles/help/vetting.html", {
+        "page_title": page_title(heading, form), "heading": heading, "form": form, "helper": helper,
+        "back_href": reverse("circles:help_helper_for", kwargs={"slug": slug, "pk": helper.pk}),
+    })
 
 
 @login_required
@@ -487,6 +513,7 @@ urlpatterns: list[URLPattern] = [
     path("<slug:slug>/help/incident/", circle_incident, name="help_incident"),
     path("<slug:slug>/help/helper/", helper_profile, name="help_helper"),
     path("<slug:slug>/help/helpers/<int:pk>/", helper_profile_for, name="help_helper_for"),
+    path("<slug:slug>/help/helpers/<int:pk>/vetting/", helper_vetting, name="help_helper_vetting"),
     path("<slug:slug>/help/members/<int:member_id>/become-helper/", member_become_helper_page,
          name="help_member_become_helper"),
     path("<slug:slug>/help/requests/<int:pk>/candidates/", help_candidates, name="help_candidates"),
