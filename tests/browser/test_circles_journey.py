@@ -28,17 +28,28 @@ from tests.helpers import sign_in_verified
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _browser(chromium_browser, live_server, client: Client):
-    context = chromium_browser.new_context(base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(15_000)
-    context.add_cookies([
-        {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
-        {"name": "ls_cookies_seen", "value": "1", "url": live_server.url},
-    ])
-    return context.new_page()
+@pytest.fixture
+def browser_as(chromium_browser, live_server):
+    """Open a browser signed in with a test client's session; every one is closed before the
+    live server stops (an open page keeps a connection, and its thread, alive)."""
+    contexts = []
+
+    def open_page(client: Client):
+        context = chromium_browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(15_000)
+        context.add_cookies([
+            {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
+            {"name": "ls_cookies_seen", "value": "1", "url": live_server.url},
+        ])
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
-def test_a_member_joined_by_phone_gets_help_and_the_tokens_move(chromium_browser, live_server, assert_accessible):
+def test_a_member_joined_by_phone_gets_help_and_the_tokens_move(browser_as, assert_accessible):
     # Given a circle with a bundle of three tokens for £30, a coordinator, and a vetted member
     # who helps (so the tokens they earn land in their own account)
     circle = CircleFactory(name="Southwark Circle", slug="southwark", annual_fee_pence=2000)
@@ -47,7 +58,7 @@ def test_a_member_joined_by_phone_gets_help_and_the_tokens_move(chromium_browser
     neighbour = MemberFactory(circle=circle, display_name="Grace Hopper")
     helper = HelperFactory(circle=circle, user=neighbour.user, member=neighbour, kind=HelperKind.MEMBER,
                            display_name="Grace Hopper")
-    staff = _browser(chromium_browser, live_server, sign_in_verified(Client(), coordinator))
+    staff = browser_as(sign_in_verified(Client(), coordinator))
 
     # The coordinator joins Ada up while she is on the phone.
     staff.goto("/circles/southwark/coordinate/members/new/")
@@ -106,7 +117,7 @@ def test_a_member_joined_by_phone_gets_help_and_the_tokens_move(chromium_browser
     staff.get_by_role("button", name="Offer to Grace Hopper").click()
 
     # Grace says yes.
-    grace = _browser(chromium_browser, live_server, sign_in_verified(Client(), helper.user))
+    grace = browser_as(sign_in_verified(Client(), helper.user))
     grace.goto("/circles/help/visits/")
     assert_accessible(grace)
     grace.get_by_role("button", name="Yes, I can help Ada Lovelace").click()

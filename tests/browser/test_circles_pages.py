@@ -31,14 +31,25 @@ def world():
     }
 
 
-def browser_for(chromium_browser, live_server, client: Client | None):
-    context = chromium_browser.new_context(base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(15_000)
-    cookies = [{"name": "ls_cookies_seen", "value": "1", "url": live_server.url}]
-    if client is not None:
-        cookies.append({"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url})
-    context.add_cookies(cookies)
-    return context
+@pytest.fixture
+def browser_for(chromium_browser, live_server):
+    """Open a browser, signed in with a test client's session or not; every one is closed
+    before the live server stops (an open page keeps a connection, and its thread, alive)."""
+    contexts = []
+
+    def open_context(client: Client | None):
+        context = chromium_browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(15_000)
+        cookies = [{"name": "ls_cookies_seen", "value": "1", "url": live_server.url}]
+        if client is not None:
+            cookies.append({"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url})
+        context.add_cookies(cookies)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
 
 
 def signed_in(user) -> Client:
@@ -56,35 +67,32 @@ def visit_all(context, assert_accessible, paths) -> None:
         assert_accessible(page)
 
 
-def test_public_pages_pass_axe(chromium_browser, live_server, assert_accessible, world):
-    context = browser_for(chromium_browser, live_server, None)
+def test_public_pages_pass_axe(browser_for, assert_accessible, world):
+    context = browser_for(None)
     visit_all(context, assert_accessible, ["/circles/", "/circles/southwark/", "/circles/southwark/gift/"])
-    context.close()
 
 
-def test_member_pages_pass_axe(chromium_browser, live_server, assert_accessible, world):
-    context = browser_for(chromium_browser, live_server, signed_in(world["member"].user))
+def test_member_pages_pass_axe(browser_for, assert_accessible, world):
+    context = browser_for(signed_in(world["member"].user))
     visit_all(context, assert_accessible, [
         "/circles/southwark/membership/", "/circles/southwark/membership/details/", "/circles/southwark/join/",
         "/circles/statement/", f"/circles/accounts/{world['account'].pk}/statement/",
         "/circles/help/", "/circles/southwark/help/ask/", "/circles/southwark/help/offers/",
         "/circles/southwark/help/incident/", f"/circles/help/visits/{world['visit'].pk}/",
     ])
-    context.close()
 
 
-def test_helper_pages_pass_axe(chromium_browser, live_server, assert_accessible, world):
-    context = browser_for(chromium_browser, live_server, signed_in(world["helper"].user))
+def test_helper_pages_pass_axe(browser_for, assert_accessible, world):
+    context = browser_for(signed_in(world["helper"].user))
     visit_all(context, assert_accessible, [
         "/circles/help/visits/", "/circles/southwark/help/helper/", "/circles/southwark/help/offers/new/",
         f"/circles/help/visits/{world['visit'].pk}/",
     ])
-    context.close()
 
 
-def test_coordinator_pages_pass_axe(chromium_browser, live_server, assert_accessible, world):
+def test_coordinator_pages_pass_axe(browser_for, assert_accessible, world):
     member, slug = world["member"], "/circles/southwark/coordinate"
-    context = browser_for(chromium_browser, live_server, sign_in_verified(Client(), world["coordinator"]))
+    context = browser_for(sign_in_verified(Client(), world["coordinator"]))
     visit_all(context, assert_accessible, [
         f"{slug}/", f"{slug}/members/new/", f"{slug}/members/{member.pk}/", f"{slug}/members/{member.pk}/details/",
         f"{slug}/members/{member.pk}/payments/new/?purpose=fee", f"{slug}/members/{member.pk}/payments/new/?purpose=tokens",
@@ -95,14 +103,12 @@ def test_coordinator_pages_pass_axe(chromium_browser, live_server, assert_access
         f"/circles/southwark/help/helpers/{world['helper'].pk}/vetting/", f"/circles/accounts/{world['account'].pk}/statement/",
         f"/circles/southwark/help/ask/for/{member.pk}/",
     ])
-    context.close()
 
 
-def test_a_coordinator_form_with_errors_passes_axe(chromium_browser, live_server, assert_accessible, world):
-    context = browser_for(chromium_browser, live_server, sign_in_verified(Client(), world["coordinator"]))
+def test_a_coordinator_form_with_errors_passes_axe(browser_for, assert_accessible, world):
+    context = browser_for(sign_in_verified(Client(), world["coordinator"]))
     page = context.new_page()
     page.goto("/circles/southwark/coordinate/members/new/")
     page.locator("form button[type=submit]").last.click()
     expect(page.get_by_text("There is a problem")).to_be_visible()
     assert_accessible(page)
-    context.close()
