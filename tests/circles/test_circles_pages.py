@@ -420,3 +420,12 @@ def test_a_coordinator_must_set_up_two_factor_before_any_page(client, circle, co
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/two-factor/setup/")
+
+
+def test_a_coordinator_without_two_factor_never_reaches_a_coordinator_page(client, circle, coordinator):
+    client.force_login(coordinator)
+
+    response = client.get("/circles/southwark/coordinate/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/two-factor/setup/?next=/circles/southwark/coordinate/")

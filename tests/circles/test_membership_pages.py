@@ -280,3 +280,30 @@ def test_the_membership_page_makes_a_fixed_number_of_queries(circle, django_asse
         page = client.get("/circles/southwark/membership/").content.decode()
 
     assert page.count("Membership fee") >= 8
+
+
+def test_payments_are_listed_for_the_member_and_with_how_they_were_paid_for_the_coordinator(circle):
+    from django.utils import timezone
+
+    from localsocial.circles.models import Payment
+    from tests.circles.factories import CoordinatorFactory
+    from tests.helpers import sign_in_verified
+
+    member = MemberFactory(circle=circle)
+    Payment.objects.create(
+        circle=circle, member=member, purpose="gift", method="cheque", status="succeeded", amount_pence=3000,
+        bundle=circle.bundles.get(), payer_name="Sarah Lovelace", provider_reference="CHQ 000123",
+        idempotency_key="gift-1", completed_at=timezone.now(),
+    )
+
+    own = signed_in(member.user).get("/circles/southwark/membership/").content.decode()
+    coordinator = sign_in_verified(CommittingClient(), CoordinatorFactory(circle=circle).user)
+    detail = coordinator.get(f"/circles/southwark/coordinate/members/{member.pk}/").content.decode()
+
+    for page in (own, detail):
+        assert 'id="payments"' in page
+        assert "3 tokens" in page
+        assert "from Sarah Lovelace" in page
+        assert "£30" in page
+    assert "CHQ 000123" in detail
+    assert "CHQ 000123" not in own

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, re_path, reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -57,27 +56,16 @@ from localsocial.directory.models import Organisation
 View = Callable[..., HttpResponse]
 
 
-def _two_factor_redirect(request: HttpRequest) -> HttpResponse | None:
-    if request.user.is_verified():  # type: ignore[union-attr]
-        return None
-    from django_otp import devices_for_user
-
-    has_device = any(True for _device in devices_for_user(request.user, confirmed=True))
-    target = "accounts:two_factor_verify" if has_device else "accounts:two_factor_setup"
-    return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
-
-
 def coordinator_page(view: View) -> View:
-    """Sign-in, the circle, ``circles.coordinate`` on it (403 otherwise), then two-factor."""
+    """Sign-in, the circle, ``circles.coordinate`` on it (403 otherwise).  Two-factor is the
+    site-wide middleware's: coordinators are staff (``user_requires_two_factor``), so an
+    unverified coordinator never reaches this view."""
 
     @login_required
     @never_cache
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, **kwargs: Any) -> HttpResponse:
         circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
-        redirect_response = _two_factor_redirect(request)
-        if redirect_response is not None:
-            return redirect_response
         # The patterns allow digits only, so these are whole numbers.
         ids = {name: int(value) if name.endswith("_id") else value for name, value in kwargs.items()}
         response = view(request, circle, **ids)
