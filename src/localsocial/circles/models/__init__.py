@@ -10,6 +10,7 @@ from localsocial.circles.models.circle import (
     CirclePartner,
     TokenBundle,
 )
+from localsocial.circles.models.events import Event, EventKind, EventRsvp, RsvpStatus
 from localsocial.circles.models.help import (
     LIVE_MATCH_STATUSES,
     FeedbackSide,
@@ -53,10 +54,23 @@ from localsocial.circles.models.membership import (
     PaymentPurpose,
     PaymentStatus,
 )
+from localsocial.circles.models.referrals import (
+    OPEN_REFERRAL_STATUSES,
+    Referral,
+    ReferralDirection,
+    ReferralStatus,
+)
+from localsocial.circles.models.reports import (
+    LonelinessAnswer,
+    SavingsBasis,
+    SavingsProxy,
+    WellbeingCheckIn,
+)
 
 __all__ = [
     "CIRCLE_ACCOUNT_KINDS",
     "LIVE_MATCH_STATUSES",
+    "OPEN_REFERRAL_STATUSES",
     "QUARTERS_PER_TOKEN",
     "Account",
     "AccountKind",
@@ -66,6 +80,9 @@ __all__ = [
     "ContactPreference",
     "DbsStatus",
     "Entry",
+    "Event",
+    "EventKind",
+    "EventRsvp",
     "FeedbackSide",
     "HelpCategory",
     "HelpPlace",
@@ -77,6 +94,7 @@ __all__ = [
     "HelperTransition",
     "IncidentReport",
     "JoinRoute",
+    "LonelinessAnswer",
     "Match",
     "MatchStatus",
     "Member",
@@ -87,7 +105,13 @@ __all__ = [
     "PaymentMethod",
     "PaymentPurpose",
     "PaymentStatus",
+    "Referral",
+    "ReferralDirection",
+    "ReferralStatus",
     "RequestStatus",
+    "RsvpStatus",
+    "SavingsBasis",
+    "SavingsProxy",
     "TokenBundle",
     "Transfer",
     "TransferKind",
@@ -95,4 +119,5 @@ __all__ = [
     "VisitFeedback",
     "VisitPayment",
     "Weekday",
+    "WellbeingCheckIn",
 ]

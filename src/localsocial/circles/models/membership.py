@@ -44,6 +44,9 @@ class Member(models.Model):
     eligibility_confirmed = models.BooleanField(
         _("says they meet the circle's eligibility (for example 50 or over)"), default=False
     )
+    wellbeing_opt_in = models.BooleanField(
+        _("happy to answer three short questions about loneliness now and then"), default=False
+    )
     status = models.CharField(max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     route = models.CharField(max_length=10, choices=JoinRoute.choices, default=JoinRoute.ONLINE)
     consent_given_at = models.DateTimeField(
