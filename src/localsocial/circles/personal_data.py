@@ -1,9 +1,12 @@
 """The circles module's part in "Download your data" and in erasing an account.
 
 A person's circles data is their membership of each circle (details, years, payments made
-for them) and the gifts they paid for with their confirmed email address.  Erasing keeps the
-rows that money and tokens point at (membership years, payments, the ledger) but removes every
-personal detail: the member becomes "Former member" with no contact details, and has left.
+for them, their answers to events) and the gifts they paid for with their confirmed email
+address.  Erasing keeps the rows that money and tokens point at (membership years, payments,
+the ledger) but removes every personal detail: the member becomes "Former member" with no contact details, and has left.
+Their answers to events still to come are withdrawn (their places go to the waiting list) and
+the notes on all their answers are emptied; past answers stay, without a name, for the
+circle's attendance figures.
 
 ``register()`` is called from ``CirclesConfig.ready()``.
 """
@@ -14,7 +17,16 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
-from localsocial.circles.models import Member, MembershipYear, MemberStatus, Payment, PaymentPurpose
+from localsocial.circles.models import (
+    EventRsvp,
+    Member,
+    MembershipYear,
+    MemberStatus,
+    Payment,
+    PaymentPurpose,
+    Referral,
+    WellbeingCheckIn,
+)
 
 FORMER_MEMBER = "Former member"
 
@@ -31,13 +43,19 @@ def _gift_condition(user: Any) -> Q | None:
 
 def circles_export(user: Any) -> dict[str, Any]:
     """Every membership of the person with their details, years and payments, and the gifts
-    they gave.  Four queries."""
+    they gave, their wellbeing check-ins, the referrals about them and their answers to events.
+    Seven queries."""
     members = (
         Member.objects.filter(user=user)
         .select_related("circle", "account")
         .prefetch_related(
             Prefetch("years", queryset=MembershipYear.objects.order_by("starts_on", "id")),
             Prefetch("payments", queryset=Payment.objects.select_related("bundle").order_by("created_at", "id")),
+            # Health-related (special category) data: the person's own answers, oldest first.
+            Prefetch("wellbeing_checkins", queryset=WellbeingCheckIn.objects.order_by("taken_on", "id")),
+            # Referrals about them: to a partner, or the one that brought them to the circle.
+            Prefetch("referrals", queryset=Referral.objects.select_related("partner").order_by("created_at", "id")),
+            Prefetch("rsvps", queryset=EventRsvp.objects.select_related("event").order_by("event__starts_at", "id")),
         )
         .order_by("joined_at", "id")
     )
@@ -72,6 +90,25 @@ def circles_export(user: Any) -> dict[str, Any]:
                  "bundle": p.bundle.name if p.bundle else "", "from": p.payer_name, "created_at": _iso(p.created_at)}
                 for p in member.payments.all()
             ],
+            "wellbeing_opt_in": member.wellbeing_opt_in,
+            "wellbeing_checkins": [
+                {"taken_on": _iso(c.taken_on), "lack_companionship": c.lack_companionship, "left_out": c.left_out,
+                 "isolated": c.isolated, "score": c.score, "asked_by_coordinator": c.entered_by_id is not None}
+                for c in member.wellbeing_checkins.all()
+            ],
+            "referrals": [
+                {"direction": r.direction, "partner": r.partner.name, "name": r.person_name, "phone": r.person_phone,
+                 "email": r.person_email, "postcode": r.person_postcode, "reason": r.reason, "needs": r.needs,
+                 "consent_given_at": _iso(r.consent_given_at), "status": r.status, "outcome": r.outcome,
+                 "created_at": _iso(r.created_at), "closed_at": _iso(r.closed_at)}
+                for r in member.referrals.all()
+            ],
+            "event_answers": [
+                {"event": a.event.title, "starts_at": _iso(a.event.starts_at), "place": a.event.place_name,
+                 "answer": a.status, "places": a.places, "note": a.note, "attended": a.attended,
+                 "answered_by_coordinator": a.entered_by_id is not None, "answered_at": _iso(a.updated_at)}
+                for a in member.rsvps.all()
+            ],
         })
     return {"memberships": memberships, "gifts_given": gifts}
 
@@ -79,11 +116,23 @@ def circles_export(user: Any) -> dict[str, Any]:
 def circles_erase(user: Any) -> None:
     """Remove the person's details from every membership (they have left) and their name and
     address from gifts they gave.  Payments, years and tokens stay, without personal data.
-    Two queries.  (A gift's giver is someone else: their name stays on gifts to this person.)"""
+    Their wellbeing check-ins (health-related data) are deleted; referrals about them lose the
+    person's details.  Their answers to events still to come are withdrawn and the notes on
+    their answers emptied (see services.events.rsvps_withdraw_for_person).  (A gift's
+    giver is someone else: their name stays on gifts to this person.)"""
+    from localsocial.circles.services.events import rsvps_withdraw_for_person
+
+    rsvps_withdraw_for_person(user=user)
     Member.objects.filter(user=user).update(
         display_name=FORMER_MEMBER, phone="", postal_address="", postcode="", accessibility_needs="",
-        emergency_contact_name="", emergency_contact_phone="", status=MemberStatus.LEFT,
+        emergency_contact_name="", emergency_contact_phone="", status=MemberStatus.LEFT, wellbeing_opt_in=False,
     )
+    # Wellbeing answers are health-related data with nothing else pointing at them: deleted.
+    WellbeingCheckIn.objects.filter(member__user=user).delete()
+    # Referrals about them keep only what the figures need (partner, direction, status, dates).
+    from localsocial.circles.services.referrals import REDACTED_FIELDS
+
+    Referral.objects.filter(member__user=user).update(**REDACTED_FIELDS)
     condition = _gift_condition(user)
     if condition is not None:
         Payment.objects.filter(condition).update(payer_name=FORMER_MEMBER, payer_email="")

@@ -254,6 +254,8 @@ PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "10/h")
 CIRCLES_PAYMENT_PROVIDER = os.environ.get("CIRCLES_PAYMENT_PROVIDER", "")
 # Gifts of tokens bought by the public, per address (django-ratelimit rate).
 CIRCLES_GIFT_RATE = os.environ.get("CIRCLES_GIFT_RATE", "10/h")
+# Days between wellbeing check-ins: opted-in members are invited again after this many (a quarter).
+CIRCLES_WELLBEING_INTERVAL_DAYS = env_int("CIRCLES_WELLBEING_INTERVAL_DAYS", 91)
 
 # --- Stories ----------------------------------------------------------------------------------
 # Telling a story: the word limit, and how long ago it may have happened.

@@ -4,7 +4,10 @@ The circles' daily clock.  Run it once a day (more often does no harm) from cron
 ``15 6 * * * localsocial circles_tick``: it sends renewal reminders (once per membership year,
 ``renewal_reminder_days`` before it ends; members who prefer phone or post appear on the
 coordinators' "Renewals to contact" page instead), marks members whose membership has ended
-as lapsed, and makes lapsed members with a paid year active again."""
+as lapsed, and makes lapsed members with a paid year active again.  It also invites members
+who said yes to wellbeing check-ins and last answered ``CIRCLES_WELLBEING_INTERVAL_DAYS`` or
+more ago: by email, once per interval (members to phone are listed on the coordinators'
+"Members to ask" page instead)."""
 
 from __future__ import annotations
 
@@ -21,9 +24,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from localsocial.circles.services.membership import memberships_tick
+        from localsocial.circles.services.wellbeing import wellbeing_reminders_send
 
         result = memberships_tick()
         self.stdout.write(
             f"Reminders emailed: {result.reminders_emailed}; to phone or write: {result.reminders_to_contact}; "
             f"lapsed: {result.lapsed}; active again: {result.reactivated}."
+        )
+        wellbeing = wellbeing_reminders_send()
+        self.stdout.write(
+            f"Wellbeing check-ins: invited by email: {wellbeing.emailed}; to ask by phone: {wellbeing.to_phone}."
         )
