@@ -12,6 +12,15 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _urls_loaded_before_any_clock_is_frozen():
+    """Load the URLconf (and with it the API's pydantic schemas) once, at real time: a test
+    whose first URL lookup happens under freezegun would otherwise fail in pydantic."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from localsocial.accounts import personal_data
@@ -58,22 +58,27 @@ def _links() -> dict[str, str]:
     }
 
 
-def _confirmation_email_send(user: User) -> None:
+def _with_next(path: str, next_path: str) -> str:
+    """``path`` carrying where the person was going (already checked to be on this site)."""
+    return f"{path}?{urlencode({'next': next_path})}" if next_path else path
+
+
+def _confirmation_email_send(user: User, next_path: str = "") -> None:
     token = email_confirmation_make(user_id=user.pk, sent_to=user.email)
     _send_to_user(
         user,
         subject=_("Confirm your email address for Local Social"),
         template="accounts/email/confirm_email.txt",
-        context={"confirm_url": site_url(reverse("accounts:verify_email", args=[token]))},
+        context={"confirm_url": site_url(_with_next(reverse("accounts:verify_email", args=[token]), next_path))},
     )
 
 
-def _already_registered_email_send(user: User) -> None:
+def _already_registered_email_send(user: User, next_path: str = "") -> None:
     _send_to_user(
         user,
         subject=_("You already have a Local Social account"),
         template="accounts/email/already_registered.txt",
-        context=_links(),
+        context={**_links(), "sign_in_url": site_url(_with_next(reverse("accounts:sign_in"), next_path))},
     )
 
 
@@ -81,9 +86,11 @@ def _already_registered_email_send(user: User) -> None:
 
 
 @transaction.atomic
-def user_sign_up(*, email: str, display_name: str, password: str, language: str = "") -> User | None:
+def user_sign_up(*, email: str, display_name: str, password: str, language: str = "",
+                 next_path: str = "") -> User | None:
     """Create an account that cannot be used until its email address is confirmed, and send
-    the confirmation link.
+    the confirmation link.  ``next_path`` (a page on this site, checked by the caller) is where
+    the person was going: the links in the email lead back to it after signing in.
 
     Whether the address already has an account is never revealed to the person signing up:
     the owner of an existing account is sent a "you already have an account" email instead (or,
@@ -100,15 +107,15 @@ def user_sign_up(*, email: str, display_name: str, password: str, language: str 
         except IntegrityError:  # signed up twice at the same moment
             existing = User.objects.filter(email=email).first()
         else:
-            _confirmation_email_send(user)
+            _confirmation_email_send(user, next_path)
             return user
     # Hash the password anyway, so that the time taken does not tell who has an account.
     make_password(password)
     if existing is not None and existing.is_active:
         if existing.is_email_verified:
-            _already_registered_email_send(existing)
+            _already_registered_email_send(existing, next_path)
         else:
-            _confirmation_email_send(existing)
+            _confirmation_email_send(existing, next_path)
     return None
 
 

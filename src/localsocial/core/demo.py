@@ -489,6 +489,10 @@ def demo_load() -> DemoResult:
     for kind, number in demo_stories_load(moderator_email=_email("moderator")).items():
         result.created[kind] = result.created.get(kind, 0) + number
     from localsocial.core.demo_circles import demo_circles_load
+    from localsocial.directory.postcodes import DEMO_POSTCODES, postcodes_load_file
+
+    # Where the demo's postcodes are, so matching ranks helpers by real distance.
+    postcodes_load_file(DEMO_POSTCODES)
 
     circles = demo_circles_load(coordinator_email=_email("coordinator"), member_email=_email("public"))
     for kind, number in circles.items():

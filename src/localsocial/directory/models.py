@@ -340,3 +340,38 @@ class OrganisationMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.organisation_id}: {self.role}"
+
+
+class Postcode(models.Model):
+    """Where a UK postcode is: its centre, from the ONS Postcode Directory (ONSPD), loaded with
+    ``localsocial postcodes_load``.  Used to place help requests and helpers on the map for
+    matching; nothing else depends on it, so an empty table only means "distance unknown"."""
+
+    postcode = models.CharField(_("postcode"), max_length=8, unique=True, validators=[postcode_validator])
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE)
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE)
+    local_authority_gss = models.CharField(
+        _("local authority GSS code"), max_length=9, blank=True, default="", validators=[gss_validator]
+    )
+    # ONSPD's "doterm": the month the Royal Mail stopped using it.  Old addresses still carry
+    # such postcodes and their place has not moved, so they are still located.
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("postcode")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(postcode__regex=POSTCODE_RE), name="directory_postcode_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="directory_postcode_on_earth",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(local_authority_gss="") | models.Q(local_authority_gss__regex=GSS_RE),
+                name="directory_postcode_gss_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.postcode

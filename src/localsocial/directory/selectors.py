@@ -16,10 +16,12 @@ from localsocial.core.pagination import KeysetPage, keyset_paginate
 from localsocial.directory.models import (
     GSS_RE,
     ODS_RE,
+    POSTCODE_RE,
     Area,
     Organisation,
     OrganisationMembership,
     OrganisationType,
+    Postcode,
     Service,
     normalise_postcode,
 )
@@ -264,3 +266,16 @@ def membership_get_for_management(*, organisation: Organisation, membership_id: 
 def organisation_administrators_above(*, organisation: Organisation) -> list[Organisation]:
     """The organisations above this one (whose administrators also manage its staff)."""
     return organisation_ancestors(organisation=organisation)
+
+
+# --- Postcodes ---------------------------------------------------------------------------------
+
+def postcode_locate(postcode: str) -> tuple[float, float] | None:
+    """The (latitude, longitude) of a full UK postcode, written in any case and spacing, or
+    None when it is not a full postcode or is not in the loaded postcode data.  One query at
+    most; terminated postcodes are still located (their place has not moved)."""
+    normalised = normalise_postcode(postcode or "")
+    if not re.match(POSTCODE_RE, normalised):
+        return None
+    found = Postcode.objects.filter(postcode=normalised).values_list("latitude", "longitude").first()
+    return (found[0], found[1]) if found else None

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,9 +16,10 @@ from localsocial.accounts import ratelimits, selectors, services
 from localsocial.accounts.forms import EmailOnlyForm, SetPasswordForm, SignInForm, SignUpForm
 from localsocial.accounts.models import User
 from localsocial.accounts.views.common import language_cookie_set, next_url, with_next
-from localsocial.core.views import rate_limited
+from localsocial.core.views import rate_limited, safe_next
 
 SIGN_UP_EMAIL_KEY = "accounts:sign_up_email"
+SIGN_UP_NEXT_KEY = "accounts:sign_up_next"
 UNCONFIRMED_USER_KEY = "accounts:unconfirmed_user_id"
 RESET_EMAIL_KEY = "accounts:reset_email"
 
@@ -35,6 +37,9 @@ def _account_email_limited(request: HttpRequest, email: str) -> bool:
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
+    # Where the person was going (say, joining a circle): kept through the confirmation email and
+    # signing in.  Only a page on this site, so the sign-up page is never an open redirect.
+    next_ = safe_next(request, fallback="")
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
         if ratelimits.attempt_limited(
@@ -51,10 +56,15 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 display_name=form.cleaned_data["display_name"],
                 password=form.cleaned_data["password"],
                 language=getattr(request, "LANGUAGE_CODE", "") or "",
+                next_path=next_,
             )
             request.session[SIGN_UP_EMAIL_KEY] = email
-            return redirect("accounts:check_email")
-    return render(request, "accounts/sign_up.html", {"page_title": _("Create an account"), "form": form})
+            request.session[SIGN_UP_NEXT_KEY] = next_
+            return redirect(with_next("accounts:check_email", next_) if next_ else "accounts:check_email")
+    return render(request, "accounts/sign_up.html", {
+        "page_title": _("Create an account"), "form": form, "next": next_,
+        "sign_in_href": with_next("accounts:sign_in", next_) if next_ else "",
+    })
 
 
 @never_cache
@@ -62,8 +72,17 @@ def check_email(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/check_email.html",
-        {"page_title": _("Check your email"), "email": request.session.get(SIGN_UP_EMAIL_KEY, "")},
+        {"page_title": _("Check your email"), "email": request.session.get(SIGN_UP_EMAIL_KEY, ""),
+         "sign_in_href": _sign_in_href(request)},
     )
+
+
+def _sign_in_href(request: HttpRequest) -> str:
+    """The sign-in page, carrying on to where the person was going when they signed up: the
+    ``next`` in the address (checked again: a link can be edited) or else the one kept in the
+    session when they signed up in this browser."""
+    next_ = safe_next(request, fallback="") or request.session.get(SIGN_UP_NEXT_KEY, "")
+    return with_next("accounts:sign_in", next_) if next_ else reverse("accounts:sign_in")
 
 
 @never_cache
@@ -82,7 +101,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/verify_email.html",
-        {"page_title": titles[outcome], "outcome": outcome.value},
+        {"page_title": titles[outcome], "outcome": outcome.value, "sign_in_href": _sign_in_href(request)},
         status=status,
     )
 
@@ -119,7 +138,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/sign_in.html",
-        {"page_title": _("Sign in"), "form": form, "next": next_},
+        {"page_title": _("Sign in"), "form": form, "next": next_,
+         "sign_up_href": with_next("accounts:sign_up", next_) if safe_next(request, fallback="") else ""},
     )
 
 

@@ -1,4 +1,5 @@
-"""Forms for the coordinators' pages: payments, gifts, grants, circle settings, bundles."""
+"""Forms for the coordinators' pages: payments, gifts, grants, circle settings, bundles,
+coordinators; and the site administrators' new circle."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from localsocial.circles.forms.membership import PoundsField, TokensField, bundle_label
 from localsocial.circles.models import MemberStatus, PaymentMethod, PaymentPurpose, TokenBundle
+from localsocial.circles.services.circles import CircleNew
+from localsocial.directory.models import Area, Organisation
 
 OFFLINE_METHODS = [
     (PaymentMethod.CASH.value, PaymentMethod.CASH.label),
@@ -143,3 +146,71 @@ class BundleForm(forms.Form):
                            error_messages={"required": _("Enter a name for the bundle, like 3 tokens")})
     tokens = TokensField(label=_("Number of tokens"))
     price = PoundsField(label=_("Price, in pounds"))
+
+
+_EMAIL_ERRORS = {"required": _("Enter their email address"),
+                 "invalid": _("Enter an email address in the correct format, like name@example.com")}
+
+
+class CoordinatorAddForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address of their account"), max_length=254, error_messages=_EMAIL_ERRORS,
+        help_text=_("They must have a Local Social account already. We email them to say they are a coordinator."),
+    )
+
+
+class CircleNewForm(forms.Form):
+    """A new circle, by a site administrator: the same details a coordinator sees in the
+    circle's settings, plus its addresses, area, organisation and first coordinator."""
+
+    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("For example “Southwark Circle”"),
+                           error_messages={"required": _("Enter the circle's name")})
+    slug = forms.CharField(
+        label=_("Short name for web addresses"), max_length=80,
+        help_text=_("Small letters, numbers and hyphens, like southwark-circle. It cannot be changed later."),
+        error_messages={"required": _("Enter a short name, like southwark-circle")},
+    )
+    description = forms.CharField(label=_("Description (optional)"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 5}), help_text=_("Shown on the circle's public page"))
+    area = forms.ChoiceField(label=_("Area (optional)"), required=False,
+                             error_messages={"invalid_choice": _("Choose an area from the list")})
+    organisation = forms.CharField(
+        label=_("Organisation that runs it (optional)"), max_length=300, required=False,
+        help_text=_("Its address in the directory, like /directory/organisations/age-uk-southwark/, or the last part of it"),
+    )
+    annual_fee = PoundsField(label=_("Yearly membership fee, in pounds"), initial="10.00")
+    minimum_age = forms.IntegerField(
+        label=_("Minimum age (optional)"), required=False, min_value=1, max_value=120, initial=50,
+        help_text=_("People say they are this age or older when they join. Leave empty for any age."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": _("Enter the age as a whole number, like 50"),
+                        "min_value": _("Enter an age from 1 to 120"), "max_value": _("Enter an age from 1 to 120")},
+    )
+    coordinator_email = forms.EmailField(
+        label=_("Email address of the first coordinator"), max_length=254, error_messages=_EMAIL_ERRORS,
+        help_text=_("They must have a Local Social account already. They can add other coordinators."),
+    )
+
+    def __init__(self, *args: Any, areas: list[Area], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas = {str(area.pk): area for area in areas}
+        self.fields["area"].choices = [("", gettext("No particular area")),  # type: ignore[attr-defined]
+                                       *[(key, str(area)) for key, area in self.areas.items()]]
+
+    def clean_organisation(self) -> Organisation | None:
+        text = self.cleaned_data["organisation"].strip()
+        if not text:
+            return None
+        slug = [part for part in text.split("?")[0].split("/") if part][-1:] or [""]
+        organisation = Organisation.objects.filter(slug=slug[0].lower()).first()
+        if organisation is None:
+            raise forms.ValidationError(gettext("There is no organisation with this address in the directory"))
+        return organisation
+
+    def details(self) -> CircleNew:
+        data = self.cleaned_data
+        return CircleNew(
+            name=data["name"], slug=data["slug"], description=data["description"],
+            area=self.areas.get(data.get("area") or ""), organisation=data["organisation"],
+            annual_fee_pence=data["annual_fee"], minimum_age=data.get("minimum_age"),
+        )

@@ -1,15 +1,20 @@
-"""A circle's settings, its token bundles, its partner organisations and its coordinators.
+"""A circle's settings, its token bundles, its partner organisations and its coordinators,
+and starting a new circle.
 
-Every function here is for the circle's coordinators (``circles.coordinate``) and is audited.
+Every function here is for the circle's coordinators (``circles.coordinate``), except
+``circle_create`` (site administrators only), and is audited.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from localsocial.circles.models import (
@@ -20,8 +25,9 @@ from localsocial.circles.models import (
     CirclePartner,
     TokenBundle,
 )
+from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record, model_snapshot
-from localsocial.directory.models import Organisation
+from localsocial.directory.models import Area, Organisation
 
 SETTINGS_FIELDS = [
     "description", "annual_fee_pence", "minimum_age", "welcome_quarters", "minimum_balance_quarters",
@@ -144,10 +150,136 @@ def partner_remove(*, circle: Circle, actor: Any, partner_id: int, request: Http
 
 @transaction.atomic
 def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
-    """Make someone a coordinator of the circle (by a coordinator or a site administrator)."""
+    """Make someone a coordinator of the circle (by a coordinator or a site administrator).
+    Idempotent.  A new coordinator is emailed: they must set up two-step verification before
+    the coordinators' pages open for them (the site-wide middleware asks for it)."""
     _authorise(actor, circle)
+    if not getattr(user, "is_active", False) or getattr(user, "erased_at", None) is not None:
+        raise ValidationError({"email": _("This account is closed, so it cannot be a coordinator.")})
     coordinator, created = CircleCoordinator.objects.get_or_create(circle=circle, user=user)
     if created:
         audit_record(actor=actor, action="circles.coordinator_add", target=coordinator, request=request,
                      after={"user": user.pk})
+        _coordinator_welcome_send(coordinator)
     return coordinator, created
+
+
+def _coordinator_welcome_send(coordinator: CircleCoordinator) -> None:
+    from django_otp import user_has_device
+
+    user, circle = coordinator.user, coordinator.circle
+    email_send(
+        to=user.email,
+        subject=_("You are now a coordinator of %(circle)s") % {"circle": circle.name},
+        template="circles/email/coordinator_added.txt",
+        context={
+            "name": user.public_name, "circle": circle.name,
+            "has_two_factor": user_has_device(user, confirmed=True),
+            "two_factor_url": site_url(reverse("accounts:two_factor_setup")),
+            "coordinate_url": site_url(reverse("circles:coordinate_members", kwargs={"slug": circle.slug})),
+        },
+        language=user.preferred_language or None,
+    )
+
+
+def coordinator_add_by_email(*, circle: Circle, actor: Any, email: str,
+                             request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
+    """``coordinator_add`` for the account with this email address.  Raises ValidationError
+    (on "email") when there is no such open account; it says no more than that."""
+    from localsocial.accounts.selectors import user_get_by_email
+
+    _authorise(actor, circle)
+    user = user_get_by_email(email=email)
+    if user is None or not user.is_active or user.erased_at is not None:
+        raise ValidationError({"email": _(
+            "There is no account with this email address. Ask the person to create an account "
+            "first, then add them.")})
+    return coordinator_add(circle=circle, actor=actor, user=user, request=request)
+
+
+@transaction.atomic
+def coordinator_remove(*, circle: Circle, actor: Any, coordinator_id: int,
+                       request: HttpRequest | None = None) -> bool:
+    """Stop someone coordinating the circle (a coordinator may remove themselves).  A circle
+    always keeps at least one coordinator: removing the last raises ValidationError.  Returns
+    False when they were not a coordinator (already removed)."""
+    _authorise(actor, circle)
+    # Lock the circle: two coordinators removing each other at the same moment must not leave
+    # the circle with nobody.
+    Circle.objects.select_for_update().filter(pk=circle.pk).first()
+    coordinator = CircleCoordinator.objects.filter(circle=circle, pk=coordinator_id).select_related("user").first()
+    if coordinator is None:
+        return False
+    if not CircleCoordinator.objects.filter(circle=circle).exclude(pk=coordinator.pk).exists():
+        raise ValidationError(_(
+            "A circle must have at least one coordinator. Add another coordinator before removing this one."))
+    audit_record(actor=actor, action="circles.coordinator_remove", target=coordinator, request=request,
+                 before={"user": coordinator.user_id})
+    coordinator.delete()
+    return True
+
+
+# --- New circles (site administrators) -----------------------------------------------------------
+
+CREATE_FIELDS = ["name", "slug", "description", "area", "organisation", "annual_fee_pence", "minimum_age"]
+
+
+@dataclass(frozen=True)
+class CircleNew:
+    name: str
+    slug: str
+    description: str = ""
+    area: Area | None = None
+    organisation: Organisation | None = None
+    annual_fee_pence: int = 1000
+    minimum_age: int | None = 50
+
+
+@transaction.atomic
+def circle_create(*, actor: Any, details: CircleNew, coordinator_email: str,
+                  request: HttpRequest | None = None) -> Circle:
+    """Start a new circle with its first coordinator (the account with ``coordinator_email``),
+    by a site administrator only.  Raises ValidationError by field (name, slug, annual_fee_pence,
+    minimum_age, coordinator_email).  The circle's token accounts are opened at once."""
+    from localsocial.accounts.rules import is_site_admin
+    from localsocial.accounts.selectors import user_get_by_email
+    from localsocial.circles.services.ledger import circle_accounts_ensure
+
+    if not is_site_admin(actor):
+        raise PermissionDenied(_("Only site administrators can start a circle."))
+    name, slug = " ".join(details.name.split()), details.slug.strip().lower()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Enter the circle's name")
+    elif len(name) > 200:
+        errors["name"] = _("Enter a name of 200 characters or fewer")
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) or len(slug) > 80:
+        errors["slug"] = _("Enter a short name of small letters, numbers and hyphens, like southwark-circle")
+    elif slug in RESERVED_SLUGS:
+        errors["slug"] = _("This short name is used by the website. Choose another.")
+    elif Circle.objects.filter(slug=slug).exists():
+        errors["slug"] = _("Another circle has this short name. Choose another.")
+    if details.annual_fee_pence < 0:
+        errors["annual_fee_pence"] = _("Enter a fee of £0 or more")
+    if details.minimum_age is not None and not 0 < details.minimum_age <= 120:
+        errors["minimum_age"] = _("Enter an age from 1 to 120, or leave it empty for any age")
+    user = user_get_by_email(email=coordinator_email)
+    if user is None or not user.is_active or user.erased_at is not None:
+        errors["coordinator_email"] = _(
+            "There is no account with this email address. Ask the person to create an account first.")
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            circle = Circle.objects.create(
+                name=name, slug=slug, description=details.description.strip(), area=details.area,
+                organisation=details.organisation, annual_fee_pence=details.annual_fee_pence,
+                minimum_age=details.minimum_age,
+            )
+    except IntegrityError as error:  # the same short name taken at the same moment
+        raise ValidationError({"slug": _("Another circle has this short name. Choose another.")}) from error
+    circle_accounts_ensure(circle=circle)
+    audit_record(actor=actor, action="circles.circle_create", target=circle, request=request,
+                 after=model_snapshot(circle, CREATE_FIELDS))
+    coordinator_add(circle=circle, actor=actor, user=user, request=request)
+    return circle

@@ -51,6 +51,7 @@ from localsocial.circles.services import ledger
 from localsocial.circles.services.helpers import helper_vetting_problems
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
+from localsocial.directory.selectors import postcode_locate
 
 MAX_ESTIMATED_QUARTERS = 8 * 4  # a day's help at most in one request
 DESCRIPTION_MAX = 2000
@@ -88,6 +89,14 @@ def _tell_coordinators(circle: Circle, *, subject: Any, template: str, context: 
     emails = _coordinator_emails(circle.pk)
     if emails:
         email_send(to=emails, subject=subject, template=template, context={"circle": circle, **context})
+
+
+def _webhook_on_commit(event: str, visit_id: int) -> None:
+    """Tell the running organisation's webhooks (api.webhooks.circle_webhook_queue) once the
+    transaction commits; nothing is sent for a change that is rolled back."""
+    from localsocial.api.webhooks import circle_webhook_queue
+
+    transaction.on_commit(lambda: circle_webhook_queue(event=event, visit_id=visit_id))
 
 
 def help_visit_date(help_request: HelpRequest) -> dt.date:
@@ -173,12 +182,16 @@ def help_request_create(
     place_details = (place_details or "").strip()[:300]
     if place == HelpPlace.HOME and not place_details:
         place_details = (member.postal_address or "").strip()[:300]
+    postcode = member.postcode if place == HelpPlace.HOME else ""
+    # Where the help is, for matching by distance; unknown (None) when the postcode is not in the
+    # loaded postcode data, and matching then compares postcode districts.
+    latitude, longitude = postcode_locate(postcode) or (None, None)
     try:
         with transaction.atomic():
             help_request = HelpRequest.objects.create(
                 circle=circle, member=member, category=category, description=description, starts_at=starts_at,
                 when_note=(when_note or "").strip()[:200], estimated_quarters=estimated_quarters, place=place,
-                place_details=place_details, postcode=member.postcode if place == HelpPlace.HOME else "",
+                place_details=place_details, postcode=postcode, latitude=latitude, longitude=longitude,
                 offer=offer, idempotency_key=key, created_by=actor, on_behalf_of=on_behalf_of,
             )
     except IntegrityError:
@@ -359,6 +372,7 @@ def match_respond(
         )
         help_request.status = RequestStatus.ARRANGED
         help_request.save(update_fields=["status"])
+        _webhook_on_commit("request.matched", visit.pk)
     else:
         visit = None
         locked.status = MatchStatus.DECLINED
@@ -514,6 +528,7 @@ def visit_confirm(*, visit: Visit, actor: Any, now: dt.datetime | None = None, r
         _visit_pay(locked, actor)
         fields += ["quarters", "payment", "transfer"]
         HelpRequest.objects.filter(pk=locked.request_id).update(status=RequestStatus.DONE)
+        _webhook_on_commit("visit.completed", locked.pk)
     locked.save(update_fields=fields)
     audit_record(actor=actor, action="circles.visit_confirm", target=locked,
                  after={"complete": locked.completed_at is not None, "payment": locked.payment},

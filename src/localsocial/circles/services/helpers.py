@@ -27,6 +27,7 @@ from localsocial.circles.models import (
     MemberStatus,
 )
 from localsocial.core.services import audit_record
+from localsocial.directory.selectors import postcode_locate
 
 
 def helper_vetting_problems(helper: Helper, *, on: dt.date) -> list[str]:
@@ -112,7 +113,7 @@ def member_become_helper(
         with transaction.atomic():
             helper = Helper.objects.create(
                 circle_id=member.circle_id, user_id=member.user_id, member=member, kind=HelperKind.MEMBER,
-                display_name=member.display_name, postcode=member.postcode,
+                display_name=member.display_name, postcode=member.postcode, **_coordinates(member.postcode),
                 **({"travel_radius_km": travel_radius_km} if travel_radius_km is not None else {}),
             )
     except IntegrityError:
@@ -122,6 +123,13 @@ def member_become_helper(
     audit_record(actor=actor, action="circles.member_became_helper", target=helper,
                  after={"member": member.pk}, on_behalf_of=member.user, request=request)
     return helper
+
+
+def _coordinates(postcode: str) -> dict[str, float | None]:
+    """Where a postcode is, for matching by distance: empty when it is not in the postcode data
+    (matching then compares postcode districts)."""
+    latitude, longitude = postcode_locate(postcode) or (None, None)
+    return {"latitude": latitude, "longitude": longitude}
 
 
 def _may_manage(actor: Any, helper: Helper) -> None:
@@ -141,9 +149,14 @@ def helper_profile_set(
     actor: Any,
     request: Any = None,
 ) -> Helper:
-    """Set what ``helper`` does and when they are usually free, together (one form)."""
+    """Set what ``helper`` does and when they are usually free, together (one form).  Their
+    place on the map is brought up to date from their postcode (postcode data loaded since)."""
     helper_skills_set(helper=helper, categories=categories, actor=actor, request=request)
     helper_availability_set(helper=helper, slots=slots, actor=actor, request=request)
+    coordinates = _coordinates(helper.postcode)
+    if coordinates["latitude"] is not None and coordinates != {"latitude": helper.latitude, "longitude": helper.longitude}:
+        Helper.objects.filter(pk=helper.pk).update(**coordinates)
+        helper.latitude, helper.longitude = coordinates["latitude"], coordinates["longitude"]
     return helper
 
 

@@ -1,6 +1,7 @@
 """The coordinators' pages of a circle: members (list, detail, join someone up, act for them),
 payments, gifts and tokens granted, renewals to phone or write about, and the circle's
-settings, bundles, partners and coordinators.
+settings, bundles, partners and coordinators; and the site administrators' page to start a
+new circle.
 
 Every page fetches the circle and authorises together (``circle_get_for_coordinator``): a
 coordinator of another circle gets 403, an unknown circle or member 404.  Coordinators hold
@@ -15,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, re_path, reverse
@@ -23,9 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.rules import is_site_admin
 from localsocial.circles.forms.coordinate import (
     BundleForm,
+    CircleNewForm,
     CircleSettingsForm,
+    CoordinatorAddForm,
     GiftRecordForm,
     GrantForm,
     MemberSearchForm,
@@ -38,7 +42,13 @@ from localsocial.circles.forms.membership import (
     new_key,
     tokens,
 )
-from localsocial.circles.models import Circle, MemberStatus, PaymentPurpose, TokenBundle
+from localsocial.circles.models import (
+    Circle,
+    CircleCoordinator,
+    MemberStatus,
+    PaymentPurpose,
+    TokenBundle,
+)
 from localsocial.circles.selectors import membership as selectors
 from localsocial.circles.services import circles as circle_services
 from localsocial.circles.services.circles import SLUG_URL
@@ -51,7 +61,7 @@ from localsocial.circles.services.membership import (
 from localsocial.circles.services.payments import payment_record
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
-from localsocial.directory.models import Organisation
+from localsocial.directory.models import Area, Organisation
 
 View = Callable[..., HttpResponse]
 
@@ -395,12 +405,86 @@ def partners(request: HttpRequest, circle: Circle) -> HttpResponse:
 
 
 @coordinator_page
+@require_http_methods(["GET", "POST"])
 def coordinators(request: HttpRequest, circle: Circle) -> HttpResponse:
+    form = CoordinatorAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            coordinator, created = circle_services.coordinator_add_by_email(
+                circle=circle, actor=request.user, email=form.cleaned_data["email"], request=request)
+        except ValidationError as error:
+            form_errors_apply(form, error)
+        else:
+            name = coordinator.user.public_name
+            messages.success(request, _(
+                "%(name)s is now a coordinator. We have emailed them: they must set up two-step verification "
+                "before they can use these pages.") % {"name": name} if created
+                else _("%(name)s is already a coordinator.") % {"name": name})
+            return redirect("circles:coordinate_coordinators", slug=circle.slug)
     return render(request, "circles/coordinate/coordinators.html", _context(
-        circle, page_title=_("Coordinators of %(circle)s") % {"circle": circle.name},
-        coordinators=selectors.coordinators_of(circle=circle),
+        circle, page_title=page_title(_("Coordinators of %(circle)s") % {"circle": circle.name}, form),
+        coordinators=selectors.coordinators_of(circle=circle), form=form,
         back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
-    ))
+    ), status=400 if form.errors else 200)
+
+
+@coordinator_page
+@require_http_methods(["GET", "POST"])
+def coordinator_remove(request: HttpRequest, circle: Circle, coordinator_id: int) -> HttpResponse:
+    coordinator = CircleCoordinator.objects.select_related("user").filter(circle=circle, pk=coordinator_id).first()
+    if coordinator is None:
+        raise Http404(_("This person is not a coordinator of this circle."))
+    is_self = coordinator.user_id == request.user.pk
+    error = ""
+    if request.method == "POST":
+        try:
+            circle_services.coordinator_remove(circle=circle, actor=request.user, coordinator_id=coordinator.pk,
+                                               request=request)
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+        else:
+            messages.success(request, _("You are no longer a coordinator of %(circle)s.") % {"circle": circle.name}
+                             if is_self else _("%(name)s is no longer a coordinator.") % {"name": coordinator.user.public_name})
+            if is_self and not request.user.has_perm("circles.coordinate", circle):
+                return redirect("circles:circle", slug=circle.slug)
+            return redirect("circles:coordinate_coordinators", slug=circle.slug)
+    title = (_("Stop being a coordinator of %(circle)s?") % {"circle": circle.name} if is_self
+             else _("Remove %(name)s as a coordinator?") % {"name": coordinator.user.public_name})
+    return render(request, "circles/coordinate/coordinator_remove.html", _context(
+        circle, page_title=(_("Error: ") + title) if error else title, heading=title, coordinator=coordinator,
+        is_self=is_self, error=error,
+        back_href=reverse("circles:coordinate_coordinators", kwargs={"slug": circle.slug}),
+    ), status=400 if error else 200)
+
+
+# --- A new circle (site administrators) ----------------------------------------------------------
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def circle_new(request: HttpRequest) -> HttpResponse:
+    """Site administrators start a circle here; anyone else gets 403.  Like every staff page it
+    is behind two-step verification (the site-wide middleware)."""
+    if not is_site_admin(request.user):
+        raise PermissionDenied(_("Only site administrators can start a circle."))
+    areas = list(Area.objects.order_by("name", "id"))
+    form = CircleNewForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        try:
+            circle = circle_services.circle_create(
+                actor=request.user, details=form.details(),
+                coordinator_email=form.cleaned_data["coordinator_email"], request=request)
+        except ValidationError as error:
+            form_errors_apply(form, error, {"annual_fee_pence": "annual_fee"})
+        else:
+            messages.success(request, _(
+                "%(circle)s is started. Check its settings, then add token bundles.") % {"circle": circle.name})
+            return redirect("circles:coordinate_settings", slug=circle.slug)
+    title = _("Start a new circle")
+    return render(request, "circles/circle_new.html", {
+        "page_title": page_title(title, form), "heading": title, "form": form,
+        "back_href": reverse("circles:index"),
+    }, status=400 if form.errors else 200)
 
 
 S = SLUG_URL
@@ -421,4 +505,7 @@ urlpatterns: list[URLPattern] = [
     re_path(rf"^{S}/coordinate/{B}/on-sale/$", bundle_on_sale, name="coordinate_bundle_on_sale"),
     re_path(rf"^{S}/coordinate/partners/$", partners, name="coordinate_partners"),
     re_path(rf"^{S}/coordinate/coordinators/$", coordinators, name="coordinate_coordinators"),
+    re_path(rf"^{S}/coordinate/coordinators/(?P<coordinator_id>[0-9]+)/remove/$", coordinator_remove,
+            name="coordinate_coordinator_remove"),
+    re_path(r"^new/$", circle_new, name="circle_new"),
 ]

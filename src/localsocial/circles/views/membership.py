@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.accounts import ratelimits
+from localsocial.accounts.rules import is_site_admin
 from localsocial.circles.forms.membership import (
     CardPaymentForm,
     GiftForm,
@@ -81,7 +82,10 @@ def _private(response: HttpResponse) -> HttpResponse:
 # --- Public pages ------------------------------------------------------------------------------
 
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "circles/index.html", _common(page_title=_("Circles"), circles=circles_public_list()))
+    may_start = request.user.is_authenticated and is_site_admin(request.user)
+    return render(request, "circles/index.html", _common(
+        page_title=_("Circles"), circles=circles_public_list(), may_start_circle=may_start,
+    ))
 
 
 def circle_page(request: HttpRequest, slug: str) -> HttpResponse:

@@ -7,7 +7,8 @@ coordinators' "Renewals to contact" page instead), marks members whose membershi
 as lapsed, and makes lapsed members with a paid year active again.  It also invites members
 who said yes to wellbeing check-ins and last answered ``CIRCLES_WELLBEING_INTERVAL_DAYS`` or
 more ago: by email, once per interval (members to phone are listed on the coordinators'
-"Members to ask" page instead)."""
+"Members to ask" page instead).  And it removes the personal details of referrals that
+ended more than a year ago (the figures stay)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from localsocial.circles.services.membership import memberships_tick
+        from localsocial.circles.services.referrals import referrals_redact_ended
         from localsocial.circles.services.wellbeing import wellbeing_reminders_send
 
         result = memberships_tick()
@@ -35,3 +37,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Wellbeing check-ins: invited by email: {wellbeing.emailed}; to ask by phone: {wellbeing.to_phone}."
         )
+        redacted = referrals_redact_ended()
+        self.stdout.write(f"Referrals ended over a year ago, details removed: {redacted}.")
