@@ -357,13 +357,27 @@ def test_the_demo_circles_load_through_the_services_once():
     from localsocial.circles.models import Circle, Payment
     from localsocial.core.demo_circles import demo_circles_load
 
+    from localsocial.circles.models import Event, EventRsvp, Referral, Visit, WellbeingCheckIn
+    from tests.factories import OrganisationFactory
+
     UserFactory(email="coordinator@demo.invalid")
     UserFactory(email="public@demo.invalid", display_name="Alex Morgan")
+    OrganisationFactory(name="Age Friendly Southwark")
+    OrganisationFactory(name="Citizens Advice Southwark")
 
     first = demo_circles_load(coordinator_email="coordinator@demo.invalid", member_email="public@demo.invalid")
     second = demo_circles_load(coordinator_email="coordinator@demo.invalid", member_email="public@demo.invalid")
 
-    assert first == {"circles": 2, "circle members": 3, "circle payments": 6}
+    assert first == {"circles": 2, "circle members": 3, "circle payments": 6, "circle helpers": 1,
+                     "circle requests": 2, "circle events": 3, "circle referrals": 2, "wellbeing check-ins": 2}
+    # The circle's life: a visit arranged with a vetted member helper, answers to an event (one
+    # given by phone), a referral each way, and two check-ins three months apart.
+    visit = Visit.objects.select_related("helper").get()
+    assert visit.helper.display_name == "Alex Morgan"
+    assert EventRsvp.objects.filter(event__title="Tea and cake afternoon").count() == 2
+    assert Event.objects.get(title="Tea and cake afternoon").places_taken == 3
+    assert set(Referral.objects.values_list("direction", flat=True)) == {"in", "out"}
+    assert list(WellbeingCheckIn.objects.order_by("taken_on").values_list("score", flat=True)) == [8, 5]
     assert set(second.values()) == {0}
     assert Circle.objects.count() == 2
     doreen = Member.objects.get(display_name="Doreen Clarke")
