@@ -92,3 +92,4 @@ def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
 api.add_router("/directory/", "localsocial.api.routers.directory.router", tags=["Directory"])
 api.add_router("/", "localsocial.api.routers.stories.router", tags=["Stories"])
 api.add_router("/", "localsocial.api.routers.webhooks.router", tags=["Webhooks"])
+api.add_router("/circles/", "localsocial.api.routers.circles.router", tags=["Circles"])

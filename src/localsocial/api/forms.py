@@ -16,6 +16,10 @@ EVENT_HINTS = {
     WebhookEvent.STORY_PUBLISHED: _("A story about the organisation (or any part of it) is published"),
     WebhookEvent.RESPONSE_PUBLISHED: _("A response to such a story is published"),
     WebhookEvent.CHANGE_MARKED: _("A published response says a change is planned or made"),
+    WebhookEvent.REQUEST_MATCHED: _(
+        "In a circle the organisation runs, a helper accepted a request for help and a visit is arranged"
+    ),
+    WebhookEvent.VISIT_COMPLETED: _("In a circle the organisation runs, a visit was confirmed as done"),
 }
 
 
@@ -29,7 +33,11 @@ class TokenCreateForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label=_("What the token may do"),
-        help_text=_("Reading published stories and the directory needs no token."),
+        help_text=_(
+            "Reading published stories, the directory and the list of circles needs no token. "
+            "Circle scopes act as you, in the circles you belong to or coordinate, whatever "
+            "organisation you choose below."
+        ),
         choices=TokenScope.choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose what the token may do"),

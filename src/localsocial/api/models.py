@@ -14,6 +14,8 @@ class TokenScope(models.TextChoices):
     STORIES_WRITE = "stories:write", _("Submit stories")
     RESPONSES_WRITE = "responses:write", _("Post responses for the organisation")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Manage the organisation's webhooks")
+    CIRCLES_MEMBER = "circles:member", _("Use your circle memberships: see offers, ask for help, cancel, read your statement")
+    CIRCLES_COORDINATE = "circles:coordinate", _("Act as a coordinator of the circles you coordinate")
 
 
 class ApiToken(models.Model):
@@ -46,17 +48,28 @@ class WebhookEvent(models.TextChoices):
     STORY_PUBLISHED = "story.published", "story.published"
     RESPONSE_PUBLISHED = "response.published", "response.published"
     CHANGE_MARKED = "change.marked", "change.marked"
+    REQUEST_MATCHED = "request.matched", "request.matched"
+    VISIT_COMPLETED = "visit.completed", "visit.completed"
+
+
+# Events about circles (help requests and visits) rather than stories.
+CIRCLE_EVENTS = frozenset({WebhookEvent.REQUEST_MATCHED.value, WebhookEvent.VISIT_COMPLETED.value})
 
 
 class ApiIdempotencyKey(models.Model):
-    """An ``Idempotency-Key`` a token sent with ``POST /api/stories/``, and the story that
-    request made.  Unique per token, so a retried request finds the story instead of making a
-    second one; ``request_hash`` (SHA-256 of the body) catches a key reused for another story."""
+    """An ``Idempotency-Key`` a token sent with a POST, and what that request made.  Unique
+    per token, so a retried request finds what it made instead of making a second one;
+    ``request_hash`` (SHA-256 of the operation and body) catches a key reused for another
+    request.  ``story`` is set for ``POST /api/stories/``; the circles endpoints set
+    ``operation`` and ``object_id`` (a help request, payment or transfer: the circles services
+    are idempotent themselves, keyed by this token and key)."""
 
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    story = models.ForeignKey("stories.Story", on_delete=models.CASCADE, related_name="+")
+    story = models.ForeignKey("stories.Story", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    operation = models.CharField(max_length=40, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

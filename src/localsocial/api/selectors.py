@@ -195,3 +195,52 @@ def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id: int) -> Webh
     if delivery is None:
         raise Http404
     return delivery
+
+
+# --- Circles -------------------------------------------------------------------------------------
+
+CIRCLE_ORDERING = ("name", "id")
+HELP_REQUEST_ORDERING = ("-starts_at", "-id")
+
+
+def _circles_with_bundles() -> QuerySet[Any]:
+    from localsocial.circles.models import Circle, TokenBundle
+
+    return Circle.objects.select_related("area", "organisation").prefetch_related(
+        Prefetch("bundles", queryset=TokenBundle.objects.filter(is_active=True).order_by("quarters", "id"),
+                 to_attr="bundles_on_sale")
+    )
+
+
+def circle_page_for_api(*, cursor: str | None, page_size: int) -> KeysetPage[Any]:
+    """Circles open to new members, by name, with their area, organisation and bundles on
+    sale (``bundles_on_sale``).  Two queries."""
+    return keyset_paginate(
+        _circles_with_bundles().filter(is_active=True), ordering=CIRCLE_ORDERING, cursor=cursor, page_size=page_size
+    )
+
+
+def circle_get_for_api(*, slug: str) -> Any:
+    """Any circle by its slug (as its public page), with its bundles on sale; Http404 if
+    there is none.  Two queries."""
+    circle = _circles_with_bundles().filter(slug=slug).first()
+    if circle is None:
+        raise Http404("There is no circle with this slug.")
+    return circle
+
+
+def help_request_page_for_member(*, member: Any, cursor: str | None, page_size: int) -> KeysetPage[Any]:
+    """The member's own requests, latest first, each with its visit and helper.  One query."""
+    from localsocial.circles.models import HelpRequest
+
+    return keyset_paginate(
+        HelpRequest.objects.filter(member=member).select_related("visit__helper"),
+        ordering=HELP_REQUEST_ORDERING, cursor=cursor, page_size=page_size,
+    )
+
+
+def member_account_for_api(*, member: Any) -> Any:
+    """The member's token account, or None before their first tokens.  One query."""
+    from localsocial.circles.models import Account
+
+    return Account.objects.filter(member=member).first()

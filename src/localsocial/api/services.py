@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -117,7 +118,7 @@ def idempotent_story_get(*, token: ApiToken, key: str, fingerprint: str) -> Stor
     earlier = ApiIdempotencyKey.objects.select_related("story").filter(token=token, key=key).first()
     if earlier is None:
         return None
-    if earlier.request_hash != fingerprint:
+    if earlier.request_hash != fingerprint or earlier.story is None:
         raise IdempotencyKeyReused(key)
     return earlier.story
 
@@ -247,3 +248,55 @@ def webhook_delivery_resend(
     delivery_id = delivery.pk
     transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))
     return True
+
+
+# --- Circles writes sent with an idempotency key -----------------------------------------------
+
+def circles_service_key(*, token: ApiToken, key: str) -> str:
+    """The key handed to a circles service for a token's Idempotency-Key: short enough for
+    every circles key column, and never equal to another token's or a web form's."""
+    return f"api:{token.pk}:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}"
+
+
+def api_circles_idempotent(
+    *,
+    token: ApiToken,
+    idempotency_key: str,
+    operation: str,
+    fingerprint: str,
+    perform: Callable[[str], Any],
+    load: Callable[[int], Any],
+) -> tuple[Any, bool]:
+    """Run a circles service that creates something (a help request, a payment, a grant)
+    once per token and ``Idempotency-Key``.  ``perform(service_key)`` calls the service and
+    returns what it made; ``load(object_id)`` finds it again.  Returns ``(object, replayed)``:
+    for a key already used by this token for the same operation and body, what that request
+    made and ``replayed`` True, without calling the service again.  Raises
+    IdempotencyKeyReused for a key used for something else.  Two requests with the same key
+    at once make one thing: the key row is unique per token, and the circles services are
+    idempotent by the key they are given, so the request that loses the race is rolled back
+    and answers as a replay."""
+
+    def earlier_id() -> int | None:
+        earlier = ApiIdempotencyKey.objects.filter(token=token, key=idempotency_key).first()
+        if earlier is None:
+            return None
+        if earlier.request_hash != fingerprint or earlier.operation != operation or earlier.object_id is None:
+            raise IdempotencyKeyReused(idempotency_key)
+        return earlier.object_id
+
+    found = earlier_id()
+    if found is not None:
+        return load(found), True
+    try:
+        with transaction.atomic():
+            made = perform(circles_service_key(token=token, key=idempotency_key))
+            ApiIdempotencyKey.objects.create(
+                token=token, key=idempotency_key, request_hash=fingerprint, operation=operation, object_id=made.pk
+            )
+    except IntegrityError:
+        found = earlier_id()
+        if found is None:
+            raise
+        return load(found), True
+    return made, False

@@ -1,7 +1,9 @@
 """Webhooks: telling an organisation's systems when something about it becomes public.
 
 Events: ``story.published``, ``response.published``, ``change.marked`` (a response that
-claims a change planned or made).  The stories services call ``webhook_event_queue`` after
+claims a change planned or made); and for circles ``request.matched`` and
+``visit.completed``, sent to the organisation that runs the circle and every one above it
+(``circle_webhook_queue``, called by circles.services.help after commit).  The stories services call ``webhook_event_queue`` after
 their transaction commits; it writes one ``WebhookDelivery`` per subscribed, active endpoint
 of every organisation the story is about (its services' organisations and every one above
 them: a trust's webhook hears about its wards) and enqueues a task per delivery.
@@ -41,6 +43,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from localsocial.api.models import (
+    CIRCLE_EVENTS,
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
@@ -48,6 +51,7 @@ from localsocial.api.models import (
     WebhookEvent,
 )
 from localsocial.api.representations import iso_time, response_public, story_detail, story_summary
+from localsocial.circles.models import Visit
 from localsocial.stories.models import Response, ResponseStatus, Story, StoryStatus
 
 logger = logging.getLogger(__name__)
@@ -172,7 +176,7 @@ def webhook_event_queue(*, event: str, story_id: int | None = None, response_id:
     twice makes no second delivery and sends nothing twice.  Nothing is queued for a story or
     response that is not public (any more).  A failure here is logged, never raised: the
     publication it follows has already committed and must not turn into an error page."""
-    if event not in WebhookEvent.values:
+    if event not in WebhookEvent.values or event in CIRCLE_EVENTS:
         raise ValueError(f"Unknown webhook event: {event}")
     if story_id is None and response_id is None:
         raise ValueError("webhook_event_queue needs a story_id or a response_id.")
@@ -203,16 +207,26 @@ def _deliveries_create(*, event: str, story_id: int | None, response_id: int | N
     story = _story_loaded(story_id)
     if story is None or story.status != StoryStatus.PUBLISHED:
         return []
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            organisation_id__in=story_organisation_ids(story=story), is_active=True
-        ).order_by("id")
-        if event in (endpoint.events or [])
-    ]
+    endpoints = _endpoints_subscribed(event=event, organisation_ids=story_organisation_ids(story=story))
     if not endpoints:
         return []
-    payload = webhook_payload(event=event, story=story, response=response)
+    return _deliveries_for(
+        event=event, endpoints=endpoints, payload=webhook_payload(event=event, story=story, response=response)
+    )
+
+
+def _endpoints_subscribed(*, event: str, organisation_ids: Any) -> list[WebhookEndpoint]:
+    """The active endpoints of these organisations that asked for ``event``."""
+    return [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(organisation_id__in=organisation_ids, is_active=True).order_by("id")
+        if event in (endpoint.events or [])
+    ]
+
+
+def _deliveries_for(*, event: str, endpoints: list[WebhookEndpoint], payload: dict[str, Any]) -> list[int]:
+    """One delivery of ``payload`` per endpoint, unless it is already queued there; returns
+    the ids of those made now."""
     created_ids: list[int] = []
     for endpoint in endpoints:
         try:
@@ -225,6 +239,89 @@ def _deliveries_create(*, event: str, story_id: int | None, response_id: int | N
         if created:
             created_ids.append(delivery.pk)
     return created_ids
+
+
+# --- Circles events ----------------------------------------------------------------------------
+
+def circle_event_id_for(*, event: str, request_id: int, visit_id: int) -> str:
+    """Stable per subject and event: a request is matched once (it has at most one visit) and
+    a visit completes once."""
+    return f"{event}:{request_id}" if event == WebhookEvent.REQUEST_MATCHED else f"{event}:{visit_id}"
+
+
+def circle_webhook_payload(*, event: str, visit: Visit) -> dict[str, Any]:
+    """The JSON posted for a circles event.  Ids, the circle's slug, the kind and place of
+    help, times, quarter hours and the payment state only: never a name, an address, a phone
+    number or what the member wrote (see docs/api.md)."""
+    help_request = visit.request
+    visit_data: dict[str, Any] = {
+        "id": visit.pk,
+        "match_id": visit.match_id,
+        "planned_start": iso_time(visit.planned_start),
+        "planned_end": iso_time(visit.planned_end),
+    }
+    if event == WebhookEvent.VISIT_COMPLETED:
+        occurred_at = visit.completed_at or timezone.now()
+        visit_data.update({
+            "checked_in_at": iso_time(visit.checked_in_at) if visit.checked_in_at else None,
+            "checked_out_at": iso_time(visit.checked_out_at) if visit.checked_out_at else None,
+            "completed_at": iso_time(occurred_at),
+            "confirmed_by": "coordinator" if visit.coordinator_confirmed_at else "member_and_helper",
+            "quarters": visit.quarters,
+            "payment": visit.payment,
+        })
+    else:
+        occurred_at = visit.match.responded_at or visit.created_at or timezone.now()
+    return {
+        "event": event,
+        "id": circle_event_id_for(event=event, request_id=help_request.pk, visit_id=visit.pk),
+        "occurred_at": iso_time(occurred_at),
+        "data": {
+            "circle": {"slug": visit.circle.slug},
+            "request": {
+                "id": help_request.pk,
+                "category": help_request.category,
+                "place": help_request.place,
+                "starts_at": iso_time(help_request.starts_at),
+                "estimated_quarters": help_request.estimated_quarters,
+            },
+            "visit": visit_data,
+        },
+    }
+
+
+def circle_webhook_queue(*, event: str, visit_id: int) -> None:
+    """Queue a circles event (``request.matched`` when a helper accepted and the visit is
+    arranged, ``visit.completed`` when both sides or a coordinator confirmed it) for every
+    active endpoint, subscribed to it, of the organisation that runs the visit's circle and of
+    every organisation above it.  Call after the change commits (``transaction.on_commit``).
+
+    Idempotent like ``webhook_event_queue``: the event id is stable per request or visit.
+    Nothing is queued for a circle not run by an organisation in the directory, or for a visit
+    not yet complete.  A failure is logged, never raised."""
+    if event not in CIRCLE_EVENTS:
+        raise ValueError(f"Unknown circles webhook event: {event}")
+    try:
+        created_ids = _circle_deliveries_create(event=event, visit_id=visit_id)
+    except Exception:
+        logger.exception("could not queue webhook event %s (visit %s)", event, visit_id)
+        return
+    for delivery_id in created_ids:
+        transaction.on_commit(partial(delivery_enqueue, delivery_id=delivery_id))
+
+
+def _circle_deliveries_create(*, event: str, visit_id: int) -> list[int]:
+    visit = (
+        Visit.objects.select_related("circle__organisation", "request", "match").filter(pk=visit_id).first()
+    )
+    if visit is None or visit.circle.organisation is None:
+        return []
+    if event == WebhookEvent.VISIT_COMPLETED and visit.completed_at is None:
+        return []
+    endpoints = _endpoints_subscribed(event=event, organisation_ids=visit.circle.organisation.lineage_ids)
+    if not endpoints:
+        return []
+    return _deliveries_for(event=event, endpoints=endpoints, payload=circle_webhook_payload(event=event, visit=visit))
 
 
 def delivery_enqueue(*, delivery_id: int, run_after: datetime | None = None) -> bool:
@@ -271,8 +368,11 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
 
 
 def _subject_still_public(delivery: WebhookDelivery) -> bool:
-    """A story withdrawn (or a response rejected) since the event is not sent on."""
+    """A story withdrawn (or a response rejected) since the event is not sent on.  Circles
+    events carry no public content and a visit is never withdrawn: they are always sent."""
     payload = delivery.payload or {}
+    if delivery.event in CIRCLE_EVENTS:
+        return True
     data = payload.get("data") or {}
     story_id = (data.get("story") or {}).get("id")
     response_id = (data.get("response") or {}).get("id")
