@@ -76,6 +76,21 @@ def test_a_member_who_has_not_said_yes_is_told_it_is_optional_and_not_shown_the_
     assert "How often do you feel left out?" not in page
 
 
+def test_nothing_is_ticked_for_a_member_who_has_not_chosen_and_yes_is_ticked_once_they_have(circle):
+    # Given a member who has never said yes (GOV.UK: radios are never chosen for the user)
+    member = MemberFactory(circle=circle)
+    client = member_client(member)
+
+    # When they open the page, then neither answer is ticked
+    page = client.get("/circles/southwark/wellbeing/").content.decode()
+    assert not re.search(r'name="opt_in"[^>]*checked', page)
+
+    # And once they said yes, their answer is shown ticked
+    Member.objects.filter(pk=member.pk).update(wellbeing_opt_in=True)
+    page = client.get("/circles/southwark/wellbeing/").content.decode()
+    assert re.search(r'name="opt_in"[^>]*value="yes"[^>]*checked', page)
+
+
 def test_a_member_says_yes_then_answers_and_sees_their_score(circle):
     member = MemberFactory(circle=circle)
     client = member_client(member)

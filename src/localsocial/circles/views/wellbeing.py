@@ -63,7 +63,9 @@ def _page_context(member: Member, *, form: CheckInForm | None, opt_form: OptForm
             name: getattr(taken_today, name) for name in ("lack_companionship", "left_out", "isolated")
         } if taken_today else None),
         "opt_form": opt_form or OptForm(assisted="acting_for" in extra,
-                                         initial={"opt_in": "yes" if member.wellbeing_opt_in else "no"}),
+                                         # The current "yes" is shown; otherwise nothing is ticked (GOV.UK:
+                                         # never pre-select), so a member who has not chosen must choose.
+                                         initial={"opt_in": "yes"} if member.wellbeing_opt_in else {}),
         "can_answer": member.wellbeing_opt_in and member.status == MemberStatus.ACTIVE,
         "taken_today": taken_today, "interval_days": interval_days(), **extra,
     }
