@@ -354,10 +354,16 @@ def test_erasing_removes_the_members_details_but_keeps_years_payments_and_tokens
 # --- Demo -----------------------------------------------------------------------------------------
 
 def test_the_demo_circles_load_through_the_services_once():
-    from localsocial.circles.models import Circle, Payment
+    from localsocial.circles.models import (
+        Circle,
+        Event,
+        EventRsvp,
+        Payment,
+        Referral,
+        Visit,
+        WellbeingCheckIn,
+    )
     from localsocial.core.demo_circles import demo_circles_load
-
-    from localsocial.circles.models import Event, EventRsvp, Referral, Visit, WellbeingCheckIn
     from tests.factories import OrganisationFactory
 
     UserFactory(email="coordinator@demo.invalid")
