@@ -60,9 +60,9 @@ def _english_unless_a_test_asks():
 @pytest.fixture(autouse=True)
 def _story_totals_match_the_lists(request):
     """Every test that used the database ends by checking that the dashboard's monthly totals
-    still match the story list rows they summarise: whatever it did to stories (publishing,
-    withdrawing, answering, re-tagging, restricting), the totals kept along the way must equal
-    the totals worked out afresh."""
+    still match the story list rows they summarise, and the circles reports' daily totals the
+    ledger, requests and visits: whatever it did (publishing, withdrawing, re-tagging, paying,
+    matching, completing), the totals kept along the way must equal the totals worked out afresh."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None:
         yield
@@ -70,6 +70,12 @@ def _story_totals_match_the_lists(request):
     # Asked for here so that the database outlives this check.
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
     yield
+    from localsocial.circles.services.help_totals import help_totals_differences
+    from localsocial.circles.services.ledger_totals import ledger_totals_differences
     from localsocial.stories.services.totals import story_totals_differences
 
     assert story_totals_differences() == []
+    # And the circles reports' daily totals (decision 0013) still match the ledger, requests and visits.
+    if request.node.get_closest_marker("ledger_written_raw") is None:
+        assert ledger_totals_differences() == []
+    assert help_totals_differences() == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -214,6 +215,22 @@ def test_a_coordinator_adds_an_event_and_it_is_on_the_calendar(circle):
     page = browser.get("/circles/southwark/events/").content.decode()
     assert "Quiz night" in page
     assert "£2.50" in page
+
+
+def test_the_add_event_form_sent_twice_adds_one_event(circle):
+    # Given the add-event form as a coordinator sees it, with its key
+    browser = client_for(coordinator_of(circle))
+    form = browser.get("/circles/southwark/events/new/").content.decode()
+    key = re.search(r'name="key" value="([0-9a-f]{32})"', form).group(1)
+
+    # When it is sent twice (a double click, or "resend" after a lost connection)
+    first = browser.post("/circles/southwark/events/new/", {**event_data(), "key": key})
+    second = browser.post("/circles/southwark/events/new/", {**event_data(), "key": key})
+
+    # Then there is one event, and both answers lead to it
+    event = Event.objects.get()
+    assert first["Location"] == second["Location"]
+    assert str(event.pk) in first["Location"]
 
 
 def test_a_mistake_in_the_event_form_is_shown_and_nothing_typed_is_lost(circle):

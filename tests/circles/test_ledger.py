@@ -328,6 +328,7 @@ def test_entries_and_transfers_are_never_updated():
     assert sorted(grant.entries.values_list("quarters", flat=True)) == [-8, 8]
 
 
+@pytest.mark.ledger_written_raw
 def test_a_deleted_entry_is_refused_on_postgresql_and_caught_by_verify_on_sqlite():
     world = ledger_world()
     grant = tokens_grant(circle=world.circle, member=world.members[0], quarters=8, idempotency_key="g")
@@ -342,6 +343,7 @@ def test_a_deleted_entry_is_refused_on_postgresql_and_caught_by_verify_on_sqlite
         assert {"transfers_balanced", "balances_match_entries", "entries_sum_to_zero"} <= set(failed)
 
 
+@pytest.mark.ledger_written_raw
 def test_the_database_moves_the_balance_for_each_entry():
     world = ledger_world()
     transfer = Transfer.objects.create(circle=world.circle, kind=TransferKind.GRANT, idempotency_key="raw")
@@ -363,6 +365,7 @@ def _refused_at_commit_on_postgresql(make, match: str) -> None:
         commit()
 
 
+@pytest.mark.ledger_written_raw
 def test_an_unbalanced_transfer_is_refused_at_commit_on_postgresql_and_caught_by_verify_on_sqlite():
     world = ledger_world()
 
@@ -378,6 +381,7 @@ def test_an_unbalanced_transfer_is_refused_at_commit_on_postgresql_and_caught_by
         assert failed_checks()["transfers_balanced"] == [f"transfer {transfer.pk}: 1 entries summing to 4"]
 
 
+@pytest.mark.ledger_written_raw
 def test_a_transfer_without_entries_is_refused_at_commit_on_postgresql_and_caught_by_verify_on_sqlite():
     world = ledger_world()
 
@@ -391,6 +395,7 @@ def test_a_transfer_without_entries_is_refused_at_commit_on_postgresql_and_caugh
         assert failed_checks()["transfers_balanced"] == [f"transfer {transfer.pk}: 0 entries summing to 0"]
 
 
+@pytest.mark.ledger_written_raw
 def test_a_correction_that_does_not_negate_is_refused_at_commit_on_postgresql_and_caught_by_verify_on_sqlite():
     world = ledger_world()
     grant = tokens_grant(circle=world.circle, member=world.members[0], quarters=8, idempotency_key="g")

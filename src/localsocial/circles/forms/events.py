@@ -28,6 +28,8 @@ def _at(day: dt.date, time: str) -> dt.datetime:
 
 
 class EventForm(forms.Form):
+    # The add-event form's key, so that a form sent twice adds one event.
+    key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
     title = forms.CharField(
         label=_("Title"), max_length=150, help_text=_("For example, “Coffee morning” or “Using your phone for video calls”."),
         error_messages={"required": _("Enter the event's title"),

@@ -27,6 +27,12 @@ from localsocial.circles.models.help import (
     VisitFeedback,
     VisitPayment,
 )
+from localsocial.circles.models.help_totals import (
+    HelpRequestDayTotal,
+    VisitDayTotal,
+    VisitWait,
+    WaitDayTotal,
+)
 from localsocial.circles.models.helpers import (
     DbsStatus,
     Helper,
@@ -43,6 +49,7 @@ from localsocial.circles.models.ledger import (
     Transfer,
     TransferKind,
 )
+from localsocial.circles.models.ledger_totals import LedgerDayTotal
 from localsocial.circles.models.membership import (
     ContactPreference,
     JoinRoute,
@@ -87,6 +94,7 @@ __all__ = [
     "HelpCategory",
     "HelpPlace",
     "HelpRequest",
+    "HelpRequestDayTotal",
     "Helper",
     "HelperAvailability",
     "HelperKind",
@@ -94,6 +102,7 @@ __all__ = [
     "HelperTransition",
     "IncidentReport",
     "JoinRoute",
+    "LedgerDayTotal",
     "LonelinessAnswer",
     "Match",
     "MatchStatus",
@@ -116,8 +125,11 @@ __all__ = [
     "Transfer",
     "TransferKind",
     "Visit",
+    "VisitDayTotal",
     "VisitFeedback",
     "VisitPayment",
+    "VisitWait",
+    "WaitDayTotal",
     "Weekday",
     "WellbeingCheckIn",
 ]

@@ -45,6 +45,10 @@ class Event(models.Model):
     is_published = models.BooleanField(_("shown to members"), default=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("why it is cancelled"), max_length=300, blank=True)
+    idempotency_key = models.CharField(
+        max_length=100, blank=True, default="",
+        help_text=_("The add-event form's key: the same form sent twice adds one event."),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -53,6 +57,10 @@ class Event(models.Model):
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["circle", "starts_at"], name="circles_event_calendar")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["circle", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+                name="circles_event_idempotent",
+            ),
             models.CheckConstraint(condition=~models.Q(title=""), name="circles_event_titled"),
             models.CheckConstraint(condition=~models.Q(place_name=""), name="circles_event_has_place"),
             models.CheckConstraint(

@@ -168,18 +168,33 @@ def _event_errors(details: EventDetails, *, existing: Event | None) -> dict[str,
 
 
 @transaction.atomic
-def event_create(*, circle: Circle, actor: Any, details: EventDetails, request: Any = None) -> Event:
+def event_create(*, circle: Circle, actor: Any, details: EventDetails, request: Any = None,
+                 idempotency_key: str = "") -> Event:
     """Add an event to ``circle``'s calendar, by one of its coordinators.  Raises
     ``PermissionDenied`` for anyone else and ``ValidationError`` (by field) for bad details:
-    no title or place, ending before it starts, starting in the past, fewer than 1 place."""
+    no title or place, ending before it starts, starting in the past, fewer than 1 place.
+    With an ``idempotency_key`` (the form's), sending the same form again returns the event
+    it made the first time instead of adding a second."""
     _coordinator_or_403(actor, circle)
+    key = (idempotency_key or "").strip()[:100]
+    if key:
+        existing = Event.objects.filter(circle=circle, idempotency_key=key).first()
+        if existing is not None:
+            return existing
     details = details.cleaned()
     errors = _event_errors(details, existing=None)
     if errors:
         raise ValidationError(errors)
-    event = Event.objects.create(circle=circle, created_by=actor, **{
-        name: getattr(details, name) for name in EVENT_FIELDS
-    })
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(circle=circle, created_by=actor, idempotency_key=key, **{
+                name: getattr(details, name) for name in EVENT_FIELDS
+            })
+    except IntegrityError:
+        # The same form sent twice at once: the other request made it.
+        if not key:
+            raise
+        return Event.objects.get(circle=circle, idempotency_key=key)
     audit_record(actor=actor, action="circles.event_create", target=event,
                  after=model_snapshot(event, EVENT_FIELDS), request=request)
     return event

@@ -41,6 +41,7 @@ from localsocial.circles.models import (
     Transfer,
     TransferKind,
 )
+from localsocial.circles.services.ledger_totals import ledger_totals_add
 
 # The names the database gives the rules it enforces (ledger_sql.py and the models' Meta).
 LIMIT_CONSTRAINT = "circles_account_within_limit"
@@ -216,6 +217,8 @@ def ledger_transfer(
             if LIMIT_CONSTRAINT in str(error):
                 raise NotEnoughTokensError(leg.account) from error
             raise
+    # The reports' daily totals, in this transaction (decision 0013).
+    ledger_totals_add(transfer=transfer, entries=[(leg.account.kind, leg.quarters) for leg in legs])
     _refresh_balances(legs)
     return transfer
 

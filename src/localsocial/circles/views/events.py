@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -253,14 +254,14 @@ def event_new(request: HttpRequest, circle: Circle) -> HttpResponse:
         if form.is_valid():
             try:
                 event = services.event_create(circle=circle, actor=request.user, details=form.details(),
-                                              request=request)
+                                              idempotency_key=form.cleaned_data.get("key") or "", request=request)
             except ValidationError as error:
                 form_errors_apply(form, error, EVENT_FIELD_NAMES)
             else:
                 messages.success(request, _("The event is on the calendar"))
                 return redirect(_event_url(event))
     else:
-        form = EventForm()
+        form = EventForm(initial={"key": uuid.uuid4().hex})
     heading = _("Add an event")
     return render(request, "circles/events/form.html", _context(
         circle, page_title=page_title(heading, form), heading=heading, form=form, event=None,
