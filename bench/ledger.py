@@ -164,6 +164,11 @@ def generate(entries: int) -> dict[str, Any]:
             [circle.pk],
         )
         started = _timed("balances from the sums of entries", started, timings)
+    # The reports' daily totals (decision 0013) for the rows loaded around the services.
+    from localsocial.circles.services.ledger_totals import ledger_totals_rebuild
+
+    ledger_totals_rebuild()
+    started = _timed("reports' daily totals", started, timings)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE circles_entry")
         cursor.execute("VACUUM ANALYZE circles_transfer")
