@@ -88,3 +88,24 @@ def test_a_helper_saving_their_profile_is_placed_from_postcode_data_loaded_since
     # Then they are on the map
     helper.refresh_from_db()
     assert (helper.latitude, helper.longitude) == (51.518, -0.09)
+
+
+def test_a_member_who_helps_and_moves_is_matched_from_their_new_home():
+    # Given postcode data, and a member who helps, living 15 km from the member asking
+    from localsocial.circles.services.membership import MemberDetails, member_details_update
+
+    postcodes_load(lines=POSTCODES)
+    circle = CircleFactory()
+    coordinator = coordinator_of(circle)
+    helper = helper_at(circle, coordinator, "SE1 9SG", "Mover")
+    member = helper.member
+
+    # When they move 13 km closer and change their details
+    member_details_update(member=member, actor=member.user, details=MemberDetails(
+        display_name=member.display_name, phone="020 7946 0999", postcode="SE5 8QY", contact_preference="phone",
+    ))
+
+    # Then their helper record moved with them: new postcode, new place on the map
+    helper.refresh_from_db()
+    assert helper.postcode == "SE5 8QY"
+    assert (helper.latitude, helper.longitude) == (51.518, -0.09)

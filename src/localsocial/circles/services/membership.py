@@ -28,6 +28,7 @@ from localsocial.accounts.selectors import user_get_by_email
 from localsocial.circles.models import (
     Circle,
     ContactPreference,
+    Helper,
     JoinRoute,
     Member,
     MembershipYear,
@@ -39,6 +40,7 @@ from localsocial.circles.services.payments import _add_year, email_is_placeholde
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
 from localsocial.directory.models import normalise_postcode, postcode_validator
+from localsocial.directory.selectors import postcode_locate
 
 PLACEHOLDER_DOMAIN = "phone.invalid"
 DETAIL_FIELDS = [
@@ -191,6 +193,13 @@ def member_join_assisted(
     return member
 
 
+def _helper_follows_postcode(member: Member) -> None:
+    """A member who also helps moved: their helper record (where matching measures distance
+    from) moves with them, to the new postcode's place when it is known."""
+    latitude, longitude = postcode_locate(member.postcode) or (None, None)
+    Helper.objects.filter(member=member).update(postcode=member.postcode, latitude=latitude, longitude=longitude)
+
+
 @transaction.atomic
 def member_details_update(*, member: Member, actor: Any, details: MemberDetails,
                           request: HttpRequest | None = None) -> Member:
@@ -204,6 +213,8 @@ def member_details_update(*, member: Member, actor: Any, details: MemberDetails,
     for name, value in asdict(details).items():
         setattr(member, name, value)
     member.save(update_fields=DETAIL_FIELDS)
+    if before["postcode"] != member.postcode:
+        _helper_follows_postcode(member)
     # The log names what changed, not the details themselves: they are personal data, and the
     # audit log outlives an erased account.
     changed = sorted(name for name, value in asdict(details).items() if before[name] != value)
