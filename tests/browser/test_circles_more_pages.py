@@ -86,6 +86,8 @@ def world():
     EventRsvp.objects.create(event=boat, member=answering, status=RsvpStatus.GOING, places=1)
     event_cancel(event=boat, actor=coordinator, reason="The boat needs repairs")
 
+    # The person referred in had already joined: the coordinator's referral page offers to link them.
+    MemberFactory(circle=circle, display_name="Grace Hopper")
     referral_in, _ = referral_in_create(
         circle=circle, partner=practice, actor=staff, consent=True, idempotency_key="in-1",
         person=ReferredPerson(name="Grace Hopper", phone="020 7946 0123", reason="Lives alone and would like company"),

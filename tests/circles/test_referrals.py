@@ -488,3 +488,31 @@ def test_details_leave_a_referral_a_year_after_it_ended(circle):
     names = dict(Referral.objects.values_list("pk", "person_name"))
     assert names == {old.pk: REDACTED, recent.pk: "Ada Lovelace", still_open.pk: "Ada Lovelace"}
     assert Referral.objects.get(pk=old.pk).status == ReferralStatus.CLOSED
+
+
+def test_linking_to_an_existing_member_is_for_this_circles_coordinators_and_this_circles_members(circle):
+    # Given a referral in, and members here and elsewhere
+    from localsocial.circles.services.referrals import referral_link_member
+
+    coordinator = coordinator_of(circle)
+    partner = partner_of(circle)
+    referral, _ = referral_in_create(
+        circle=circle, partner=partner, actor=coordinator, consent=True, idempotency_key="link",
+        person=ReferredPerson(name="Ada Lovelace", phone="020 7946 0123", reason="Lives alone"),
+    )
+    here = MemberFactory(circle=circle)
+    other_circle = CircleFactory()
+    elsewhere = MemberFactory(circle=other_circle)
+
+    # Then a coordinator of another circle is refused, and so is a member of another circle
+    with pytest.raises(PermissionDenied):
+        referral_link_member(referral=referral, member=here, actor=coordinator_of(other_circle))
+    with pytest.raises(ValidationError, match="not a member of this circle"):
+        referral_link_member(referral=referral, member=elsewhere, actor=coordinator)
+
+    # And linking this circle's member twice accepts it once, audited once
+    referral_link_member(referral=referral, member=here, actor=coordinator)
+    referral_link_member(referral=referral, member=here, actor=coordinator)
+    referral.refresh_from_db()
+    assert (referral.member, referral.status) == (here, ReferralStatus.ACCEPTED)
+    assert AuditEvent.objects.filter(action="circles.referral_link_member").count() == 1

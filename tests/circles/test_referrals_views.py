@@ -339,3 +339,56 @@ def test_an_ended_referral_shows_what_happened_and_no_form(circle):
     assert "Join them up" not in page
     assert join.status_code == 302
     assert join["Location"] == f"/circles/referrals/{referral.pk}/"
+
+
+# --- The person referred is already a member -----------------------------------------------------
+
+def test_a_coordinator_links_a_referral_to_the_member_the_person_already_is(circle):
+    # Given Ada, referred by her GP, who had already joined the circle by herself
+    coordinator = coordinator_of(circle)
+    practice = partner_of(circle, name="Borough GP Practice")
+    referral = make_referral_in(circle, practice)
+    ada = MemberFactory(circle=circle, display_name="Ada Lovelace")
+    MemberFactory(circle=circle, display_name="Grace Hopper")
+    browser = client_for(coordinator)
+
+    # When the coordinator opens the referral, then Ada (same name) is offered, Grace is not
+    page = browser.get(f"/circles/referrals/{referral.pk}/").content.decode()
+    assert "Already a member?" in page
+    assert f'name="member" value="{ada.pk}"' in page
+    assert "Grace Hopper" not in page
+
+    # And when they say "This is them", the referral is Ada's and accepted
+    response = browser.post(f"/circles/referrals/{referral.pk}/link/", {"member": ada.pk}, follow=True)
+    referral.refresh_from_db()
+    assert (referral.member, referral.status) == (ada, ReferralStatus.ACCEPTED)
+    assert referral.closed_at is not None
+    assert "The referral is linked to Ada Lovelace, who is already a member." in response.content.decode()
+
+
+def test_a_referral_cannot_be_linked_to_a_member_who_was_not_offered_or_of_another_circle(circle):
+    # Given a referral and a member of another circle with the same name
+    coordinator = coordinator_of(circle)
+    referral = make_referral_in(circle, partner_of(circle))
+    elsewhere = MemberFactory(circle=CircleFactory(), display_name="Ada Lovelace")
+
+    # When a coordinator posts that member's number anyway
+    response = client_for(coordinator).post(f"/circles/referrals/{referral.pk}/link/", {"member": elsewhere.pk},
+                                             follow=True)
+
+    # Then nothing is linked and they are told to choose one of the members listed
+    referral.refresh_from_db()
+    assert (referral.member, referral.status) == (None, ReferralStatus.NEW)
+    assert "Choose one of the members listed." in response.content.decode()
+
+
+def test_partner_staff_cannot_link_a_referral_to_a_member(circle):
+    practice = partner_of(circle)
+    staff = staff_of(practice)
+    referral = make_referral_in(circle, practice, actor=staff)
+    ada = MemberFactory(circle=circle, display_name="Ada Lovelace")
+
+    client_for(staff).post(f"/circles/referrals/{referral.pk}/link/", {"member": ada.pk})
+
+    referral.refresh_from_db()
+    assert referral.member is None

@@ -22,6 +22,7 @@ from localsocial.circles.models import (
     OPEN_REFERRAL_STATUSES,
     Circle,
     CirclePartner,
+    Member,
     Referral,
     ReferralDirection,
 )
@@ -116,6 +117,7 @@ class ReferralPage:
     is_partner_staff: bool
     statuses: list[str]  # what the person may move it to now
     can_join: bool  # a coordinator may join the person up from it
+    possible_members: list[Member] = field(default_factory=list)  # members who may be the person referred
 
 
 def referral_get_for_user(*, user: Any, referral_id: int) -> ReferralPage:
@@ -126,12 +128,25 @@ def referral_get_for_user(*, user: Any, referral_id: int) -> ReferralPage:
     if referral is None or not user.has_perm("circles.view_referral", referral):
         raise Http404(_("There is no such referral, or it is not one you can see."))
     is_coordinator = bool(user.has_perm("circles.coordinate", referral.circle))
+    can_join = is_coordinator and referral.direction == ReferralDirection.IN and referral.is_open
     return ReferralPage(
         referral=referral, is_coordinator=is_coordinator,
         is_partner_staff=bool(user.has_perm("circles.act_for_partner", referral.partner)),
         statuses=[str(s) for s in referral_statuses_for(user, referral)],
-        can_join=is_coordinator and referral.direction == ReferralDirection.IN and referral.is_open,
+        can_join=can_join, possible_members=referral_possible_members(referral=referral) if can_join else [],
     )
+
+
+def referral_possible_members(*, referral: Referral, limit: int = 10) -> list[Member]:
+    """Members of the referral's circle who may be the person referred (they joined by
+    themselves): the same name, phone number or email address.  One query."""
+    same = Q(display_name__iexact=referral.person_name.strip())
+    digits = "".join(ch for ch in referral.person_phone if ch.isdigit())
+    if len(digits) >= 6:
+        same |= Q(phone=referral.person_phone) | Q(phone__endswith=digits[-6:])
+    if referral.person_email:
+        same |= Q(user__email__iexact=referral.person_email)
+    return list(Member.objects.filter(same, circle_id=referral.circle_id).order_by("display_name", "id")[:limit])
 
 
 def referral_partners_for_referrer(*, user: Any, circle: Circle) -> list[Organisation]:

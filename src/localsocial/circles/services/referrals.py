@@ -359,6 +359,33 @@ def referral_join(
     return member
 
 
+@transaction.atomic
+def referral_link_member(*, referral: Referral, member: Member, actor: Any,
+                         request: HttpRequest | None = None) -> Referral:
+    """A coordinator records that the person referred in is already a member (they joined by
+    themselves, or were joined up another way): the referral points at that member and is
+    accepted.  The member must belong to the referral's circle.  Linking the same member
+    again changes nothing."""
+    locked = Referral.objects.select_for_update(of=("self",)).select_related("circle").get(pk=referral.pk)
+    if not _is_coordinator(actor, locked.circle):
+        raise PermissionDenied(_("Only the circle's coordinators can do this."))
+    if locked.direction != ReferralDirection.IN:
+        raise ValidationError(_("Only someone referred to the circle can be linked to a member."))
+    if locked.status == ReferralStatus.ACCEPTED and locked.member_id == member.pk:
+        return locked
+    if not locked.is_open:
+        raise ValidationError(_("This referral has ended, so it cannot be changed."))
+    if member.circle_id != locked.circle_id:
+        raise ValidationError(_("That person is not a member of this circle."))
+    locked.member = member
+    locked.status = ReferralStatus.ACCEPTED
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["member", "status", "closed_at", "updated_at"])
+    audit_record(actor=actor, action="circles.referral_link_member", target=locked, request=request,
+                 after={"member": member.pk, "status": ReferralStatus.ACCEPTED})
+    return locked
+
+
 def referrals_redact_ended(*, now: dt.datetime | None = None) -> int:
     """Remove the personal details (name, contact details, reason, needs, outcome) of every
     referral that ended more than ``RETENTION`` ago; the partner, direction, status and dates

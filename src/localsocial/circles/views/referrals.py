@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, re_path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.circles.forms.membership import AssistedJoinForm, new_key
 from localsocial.circles.forms.referrals import ReferInForm, ReferOutForm, ReferralUpdateForm
@@ -162,6 +162,26 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def referral_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person referred in is already a member: link the referral to them (coordinators)."""
+    page = selectors.referral_get_for_user(user=request.user, referral_id=pk)
+    referral = page.referral
+    member = next((m for m in page.possible_members if str(m.pk) == request.POST.get("member")), None)
+    if member is None:
+        messages.error(request, _("Choose one of the members listed."))
+        return redirect(_referral_url(referral.pk))
+    try:
+        services.referral_link_member(referral=referral, member=member, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The referral is linked to %(name)s, who is already a member.")
+                         % {"name": member.display_name})
+    return redirect(_referral_url(referral.pk))
+
+
+@login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def referral_join(request: HttpRequest, pk: int) -> HttpResponse:
@@ -216,6 +236,7 @@ urlpatterns: list[URLPattern] = [
     path("referrals/", partner_list, name="referrals_partner"),
     path("referrals/<int:pk>/", referral_detail, name="referral"),
     path("referrals/<int:pk>/join/", referral_join, name="referral_join"),
+    path("referrals/<int:pk>/link/", referral_link, name="referral_link"),
     re_path(rf"^{S}/refer/$", refer_in, name="refer_in"),
     re_path(rf"^{S}/coordinate/referrals/$", coordinator_list, name="coordinate_referrals"),
     re_path(rf"^{S}/coordinate/members/(?P<member_id>[0-9]+)/refer/$", refer_out, name="coordinate_refer_out"),
