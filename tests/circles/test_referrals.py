@@ -516,3 +516,39 @@ def test_linking_to_an_existing_member_is_for_this_circles_coordinators_and_this
     referral.refresh_from_db()
     assert (referral.member, referral.status) == (here, ReferralStatus.ACCEPTED)
     assert AuditEvent.objects.filter(action="circles.referral_link_member").count() == 1
+
+
+def test_the_other_side_hears_what_happened_without_the_persons_details(circle, django_capture_on_commit_callbacks):
+    # Given a referral in made by a GP practice's staff member, and one out to the practice
+    coordinator = coordinator_of(circle)
+    practice = partner_of(circle, name="Borough GP Practice")
+    referrer = staff_of(practice)
+    MembershipFactory(organisation=practice, role=StaffRole.ADMINISTRATOR, user=UserFactory(email="admin@gp.example"))
+    incoming, _ = referral_in_create(
+        circle=circle, partner=practice, actor=referrer, consent=True, idempotency_key="news-in",
+        person=ReferredPerson(name="Ada Lovelace", phone="020 7946 0123", reason="Lives alone"),
+    )
+    member = MemberFactory(circle=circle, display_name="Grace Hopper")
+    outgoing, _ = referral_out_create(member=member, partner=practice, actor=coordinator, consent=True,
+                                      reason="A check on her medicines", idempotency_key="news-out")
+    mail.outbox.clear()
+
+    # When the coordinator is in touch with Ada, and the practice takes Grace on
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_update(referral=incoming, actor=coordinator, status=ReferralStatus.CONTACTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_update(referral=outgoing, actor=staff_of(practice, role=StaffRole.RESPONDER),
+                        status=ReferralStatus.ACCEPTED)
+
+    # Then the referrer hears about Ada's referral, the coordinators about Grace's, each with a
+    # link and neither with the person's name
+    to_referrer, to_coordinators = mail.outbox
+    assert to_referrer.to == [referrer.email]
+    assert "The referral is now: In touch." in to_referrer.body
+    assert f"/circles/referrals/{incoming.pk}/" in to_referrer.body
+    assert to_coordinators.to == [coordinator.email]
+    assert "Borough GP Practice has said what happened" in to_coordinators.body
+    assert f"/circles/referrals/{outgoing.pk}/" in to_coordinators.body
+    for message in mail.outbox:
+        assert "Ada" not in message.body
+        assert "Grace" not in message.body

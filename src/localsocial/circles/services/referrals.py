@@ -326,7 +326,30 @@ def referral_update(
     locked.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
     audit_record(actor=actor, action="circles.referral_update", target=locked, request=request,
                  before={"status": before}, after={"status": status})
+    _tell_the_other_side(locked, actor)
     return locked
+
+
+def _tell_the_other_side(referral: Referral, actor: Any) -> None:
+    """The other side hears what happened, by email with a link and no personal details: for a
+    referral in, the partner's staff member who made it (if they may still see it); for a
+    referral out, the circle's coordinators.  The person who made the change is not told."""
+    if referral.direction == ReferralDirection.IN:
+        referrer = referral.created_by
+        recipients = (
+            [referrer.email] if referrer is not None and referrer.is_active and referrer.pk != actor.pk
+            and not email_is_placeholder(referrer.email) and referrer.has_perm("circles.view_referral", referral)
+            else []
+        )
+    else:
+        recipients = [email for email in _coordinator_emails(referral.circle_id) if email != actor.email]
+    if recipients:
+        email_send(
+            to=recipients, subject=_("A referral has moved on: %(status)s") % {"status": referral.get_status_display()},
+            template="circles/email/referral_updated.txt",
+            context={"circle": referral.circle, "partner": referral.partner, "status": referral.get_status_display(),
+                     "incoming": referral.direction == ReferralDirection.IN, "link": referral_link(referral)},
+        )
 
 
 @transaction.atomic
