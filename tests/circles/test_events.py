@@ -192,6 +192,31 @@ def test_someone_who_cannot_come_after_all_gives_their_place_to_the_first_waitin
     assert "a place has come free" in mail.outbox[0].body.lower()
 
 
+def test_coordinators_are_asked_to_phone_a_member_without_email_who_moved_up(django_capture_on_commit_callbacks):
+    # Given a full event and, first on the waiting list, a member who joined by phone (no email)
+    event = EventFactory(places=1, title="Tea dance")
+    coordinator = coordinator_of(event.circle)
+    asha = MemberFactory(circle=event.circle, display_name="Asha")
+    doreen = MemberFactory(circle=event.circle, display_name="Doreen",
+                           user=UserFactory(email="member-9@phone.invalid"))
+    going(event, asha)
+    going(event, doreen)
+
+    # When Asha cannot come after all
+    with django_capture_on_commit_callbacks(execute=True):
+        not_going(event, asha)
+
+    # Then Doreen has the place, and the coordinators (not her placeholder address) are asked to
+    # phone her, with a link to the list and no name in the email
+    assert EventRsvp.objects.get(member=doreen).status == RsvpStatus.GOING
+    (message,) = mail.outbox
+    assert message.to == [coordinator.email]
+    assert "Tea dance" in message.subject
+    assert "please phone them" in message.body
+    assert f"/events/{event.pk}/people/" in message.body
+    assert "Doreen" not in message.body
+
+
 def test_the_waiting_list_skips_someone_whose_places_do_not_fit_and_keeps_their_turn():
     event = EventFactory(places=2)
     asha, bea, cy = (MemberFactory(circle=event.circle, display_name=n) for n in ("Asha", "Bea", "Cy"))

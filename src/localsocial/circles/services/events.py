@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 
 from localsocial.circles.models import (
     Circle,
+    CircleCoordinator,
     ContactPreference,
     Event,
     EventKind,
@@ -332,7 +333,30 @@ def _waiting_list_move_up(event: Event) -> list[EventRsvp]:
                 member, subject=gettext_lazy("A place has come free: %(title)s"), event=event,
                 template="circles/email/event_place_free.txt", context={"places": rsvp.places},
             )
+    to_phone = sum(1 for rsvp in moved if not member_has_email(rsvp.member))
+    if to_phone:
+        _coordinators_phone_moved_up(event, to_phone)
     return moved
+
+
+def _coordinators_phone_moved_up(event: Event, count: int) -> None:
+    """Members moved up from the waiting list who have no email address would not know they
+    have a place: the coordinators are asked to phone them (the email names no one; the page
+    behind the link, signed in, does)."""
+    emails = [
+        email for email in CircleCoordinator.objects.filter(circle_id=event.circle_id, user__is_active=True)
+        .order_by("user__email").values_list("user__email", flat=True)
+        if not email_is_placeholder(email)
+    ]
+    if not emails:
+        return
+    email_send(
+        to=emails, subject=_("Phone members who now have a place: %(title)s") % {"title": event.title},
+        template="circles/email/event_moved_up_phone.txt",
+        context={"event": event, "count": count, "circle": event.circle,
+                 "link": site_url(reverse("circles:event_people",
+                                          kwargs={"slug": event.circle.slug, "event_id": event.pk}))},
+    )
 
 
 @transaction.atomic
