@@ -3,7 +3,6 @@ answering at once for the last place; exactly one gets it and the others wait.""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from localsocial.circles.models import Event, EventRsvp, RsvpStatus
 from localsocial.circles.services.events import rsvp_set
 from tests.circles.factories import CircleFactory, MemberFactory
 from tests.circles.test_events_support import EventFactory
+from tests.races import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,28 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _postgres_only(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
-
-
-def race(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions at the same moment, each on its own connection; their results or errors."""
-    start = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        try:
-            start.wait()
-            results[index] = action()
-        except Exception as error:  # the error is the result under test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _answer(event: Event, member: Any) -> Callable[[], Any]:

@@ -4,10 +4,6 @@ same request to different helpers at once make one match."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -21,6 +17,7 @@ from tests.circles.test_help_support import (
     coordinator_of,
     give_tokens,
 )
+from tests.races import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,28 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _postgres_only(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL")
-
-
-def race(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions at the same moment, each on its own connection; their results or errors."""
-    start = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        try:
-            start.wait()
-            results[index] = action()
-        except Exception as error:  # the error is the result under test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_coordinators_confirming_at_once_pay_for_the_visit_once():

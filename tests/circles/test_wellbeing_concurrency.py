@@ -14,7 +14,7 @@ from localsocial.circles.services.wellbeing import (
 )
 from localsocial.core.models import AuditEvent
 from tests.circles.factories import CircleFactory, MemberFactory
-from tests.circles.test_visits_concurrency import race
+from tests.races import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
