@@ -225,6 +225,16 @@ def coordinators_of(*, circle: Circle) -> list[CircleCoordinator]:
     return list(circle.coordinators.select_related("user").order_by("user__display_name", "id"))
 
 
+def coordinator_emails(*, circle_id: int) -> list[str]:
+    """Where to email a circle's coordinators: the active ones' real addresses, sorted.  One
+    query.  Every service that tells the coordinators something uses this list."""
+    return [
+        email for email in CircleCoordinator.objects.filter(circle_id=circle_id, user__is_active=True)
+        .order_by("user__email").values_list("user__email", flat=True)
+        if not email_is_placeholder(email)
+    ]
+
+
 def partner_choices(*, circle: Circle, query: str = "", limit: int = 50) -> list[Any]:
     """Organisations from the directory that are not partners yet, matching ``query``.
     One query."""

@@ -40,7 +40,6 @@ from django.utils.translation import gettext_lazy
 
 from localsocial.circles.models import (
     Circle,
-    CircleCoordinator,
     ContactPreference,
     Event,
     EventKind,
@@ -49,6 +48,7 @@ from localsocial.circles.models import (
     MemberStatus,
     RsvpStatus,
 )
+from localsocial.circles.selectors.membership import coordinator_emails
 from localsocial.circles.services.payments import email_is_placeholder
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record, model_snapshot
@@ -343,11 +343,7 @@ def _coordinators_phone_moved_up(event: Event, count: int) -> None:
     """Members moved up from the waiting list who have no email address would not know they
     have a place: the coordinators are asked to phone them (the email names no one; the page
     behind the link, signed in, does)."""
-    emails = [
-        email for email in CircleCoordinator.objects.filter(circle_id=event.circle_id, user__is_active=True)
-        .order_by("user__email").values_list("user__email", flat=True)
-        if not email_is_placeholder(email)
-    ]
+    emails = coordinator_emails(circle_id=event.circle_id)
     if not emails:
         return
     email_send(

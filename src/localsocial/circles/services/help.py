@@ -29,7 +29,6 @@ from django.utils.translation import gettext_lazy
 
 from localsocial.circles.models import (
     Circle,
-    CircleCoordinator,
     FeedbackSide,
     HelpCategory,
     Helper,
@@ -47,6 +46,7 @@ from localsocial.circles.models import (
     VisitFeedback,
     VisitPayment,
 )
+from localsocial.circles.selectors.membership import coordinator_emails
 from localsocial.circles.services import ledger
 from localsocial.circles.services.helpers import helper_vetting_problems
 from localsocial.core.email import email_send, site_url
@@ -78,15 +78,8 @@ def _coordinator_or_403(user: Any, circle: Circle) -> None:
         raise PermissionDenied
 
 
-def _coordinator_emails(circle_id: int) -> list[str]:
-    return list(
-        CircleCoordinator.objects.filter(circle_id=circle_id, user__is_active=True)
-        .order_by("user__email").values_list("user__email", flat=True)
-    )
-
-
 def _tell_coordinators(circle: Circle, *, subject: Any, template: str, context: dict[str, Any]) -> None:
-    emails = _coordinator_emails(circle.pk)
+    emails = coordinator_emails(circle_id=circle.pk)
     if emails:
         email_send(to=emails, subject=subject, template=template, context={"circle": circle, **context})
 

@@ -34,13 +34,13 @@ from django.utils.translation import gettext as _
 from localsocial.circles.models import (
     OPEN_REFERRAL_STATUSES,
     Circle,
-    CircleCoordinator,
     CirclePartner,
     Member,
     Referral,
     ReferralDirection,
     ReferralStatus,
 )
+from localsocial.circles.selectors.membership import coordinator_emails
 from localsocial.circles.services.membership import MemberDetails, member_join_assisted
 from localsocial.circles.services.payments import email_is_placeholder
 from localsocial.core.email import email_send, site_url
@@ -149,13 +149,6 @@ def referral_link(referral: Referral) -> str:
     return site_url(reverse("circles:referral", kwargs={"pk": referral.pk}))
 
 
-def _coordinator_emails(circle_id: int) -> list[str]:
-    return list(
-        CircleCoordinator.objects.filter(circle_id=circle_id, user__is_active=True)
-        .order_by("user__email").values_list("user__email", flat=True)
-    )
-
-
 def partner_answerers_emails(organisation: Organisation) -> list[str]:
     """The administrators and responders of ``organisation``; when it has none, those of the
     nearest organisation above it that has some.  One query."""
@@ -211,7 +204,7 @@ def referral_in_create(
     # log outlives the referral's retention.
     audit_record(actor=actor, action="circles.referral_in_create", target=referral, request=request,
                  after={"partner": partner.pk, "consent": True})
-    emails = _coordinator_emails(circle.pk)
+    emails = coordinator_emails(circle_id=circle.pk)
     if emails:
         email_send(
             to=emails, subject=_("New referral to %(circle)s") % {"circle": circle.name},
@@ -342,7 +335,7 @@ def _tell_the_other_side(referral: Referral, actor: Any) -> None:
             else []
         )
     else:
-        recipients = [email for email in _coordinator_emails(referral.circle_id) if email != actor.email]
+        recipients = [email for email in coordinator_emails(circle_id=referral.circle_id) if email != actor.email]
     if recipients:
         email_send(
             to=recipients, subject=_("A referral has moved on: %(status)s") % {"status": referral.get_status_display()},

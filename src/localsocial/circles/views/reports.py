@@ -28,6 +28,7 @@ from localsocial.circles.forms.reports import ReportPeriodForm, SavingsProxyForm
 from localsocial.circles.models import Circle, HelpCategory, SavingsBasis
 from localsocial.circles.selectors import reports as selectors
 from localsocial.circles.services.circles import SLUG_URL
+from localsocial.circles.services.payments import tokens_text
 from localsocial.circles.services.reports import savings_proxy_remove, savings_proxy_set
 from localsocial.circles.views.coordinate import coordinator_page
 from localsocial.core.forms import form_errors_apply, page_title
@@ -59,11 +60,6 @@ _SELECTORS: dict[str, Callable[..., Any]] = {
     "money": selectors.money_report,
     "savings": selectors.savings_estimate,
 }
-
-
-def tokens_text(quarters: int) -> str:
-    """Quarter hours as tokens: 6 → "1.5", 8 → "2"."""
-    return f"{quarters / 4:.2f}".rstrip("0").rstrip(".")
 
 
 def hours_text(hours: float) -> str:
