@@ -26,13 +26,13 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchdb import database_ensure, django_setup, section_write, timed
+
 DB_NAME = "localsocial_bench_circles_reports"
 SLUG = "bench-reports"
 RUNS = 5
@@ -52,39 +52,6 @@ BEFORE_MEDIAN_MS = {
 }
 # How long the last generation took, kept for the report of a later run that reuses the data.
 GENERATION_LOG = Path("/tmp/localsocial-bench-circles-reports-generation.json")
-
-
-def _database_ensure(server: str, *, fresh: bool) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if fresh:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{server}/{DB_NAME}"
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "localsocial.config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-reports-" + "x" * 60)
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("STATIC_ROOT", "/tmp/localsocial-bench-reports-static")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def _step(label: str, started: float, timings: list[tuple[str, float]]) -> float:
-    elapsed = time.monotonic() - started
-    timings.append((label, elapsed))
-    print(f"  {label}: {elapsed:.1f} s", flush=True)
-    return time.monotonic()
 
 
 def generate(members: int, visits: int) -> list[tuple[str, float]]:
@@ -117,7 +84,7 @@ def generate(members: int, visits: int) -> list[tuple[str, float]]:
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    started = _step("migrate", started, timings)
+    started = timed("migrate", started, timings)
     if Circle.objects.filter(slug=SLUG).exists():
         print("Reusing the generated circle", flush=True)
         return [tuple(step) for step in json.loads(GENERATION_LOG.read_text())] if GENERATION_LOG.exists() else []
@@ -141,7 +108,7 @@ def generate(members: int, visits: int) -> list[tuple[str, float]]:
         [Account(circle=circle, kind=AccountKind.MEMBER, member=m, minimum_quarters=-1000) for m in people],
         batch_size=BATCH,
     )
-    started = _step(f"{members:,} users, members and accounts", started, timings)
+    started = timed(f"{members:,} users, members and accounts", started, timings)
     kinds = [HelperKind.VOLUNTEER, HelperKind.PAID, HelperKind.VOLUNTEER]
     helpers = Helper.objects.bulk_create(
         [Helper(circle=circle, user=u, kind=kinds[n % 3], display_name=f"Helper {n}",
@@ -168,7 +135,7 @@ def generate(members: int, visits: int) -> list[tuple[str, float]]:
                       source="Example value for the bench", updated_by=coordinator)
          for n, c in enumerate(list(HelpCategory)[:5])]
     )
-    started = _step(f"{HELPERS} helpers, {members:,} payments and years, proxies", started, timings)
+    started = timed(f"{HELPERS} helpers, {members:,} payments and years, proxies", started, timings)
     categories = list(HelpCategory)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -202,7 +169,7 @@ def generate(members: int, visits: int) -> list[tuple[str, float]]:
                       completed_at=done[i], quarters=quarters[i], payment="paid", transfer=transfers[i])
                 for i, (r, m) in enumerate(zip(requests, matches, strict=True))
             ])
-    started = _step(f"{visits:,} requests, matches, visits and help transfers ({2 * visits:,} entries)", started,
+    started = timed(f"{visits:,} requests, matches, visits and help transfers ({2 * visits:,} entries)", started,
                     timings)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")  # ledger rows refuse updates otherwise
@@ -218,17 +185,17 @@ def generate(members: int, visits: int) -> list[tuple[str, float]]:
         cursor.execute(
             "UPDATE circles_account a SET balance_quarters = s.total FROM (SELECT account_id, SUM(quarters) AS total "
             "FROM circles_entry GROUP BY account_id) s WHERE a.id = s.account_id AND a.circle_id = %s", [circle.pk])
-    started = _step("timestamps and balances", started, timings)
+    started = timed("timestamps and balances", started, timings)
     # The load ran with the triggers off: work the reports' daily totals out (decision 0013).
     call_command("circles_totals", "--rebuild", verbosity=0)
-    started = _step("circles_totals --rebuild", started, timings)
+    started = timed("circles_totals --rebuild", started, timings)
     with connection.cursor() as cursor:
         for table in ("circles_member", "circles_helprequest", "circles_visit", "circles_transfer", "circles_entry",
                       "circles_payment", "circles_membershipyear", "circles_helper", "circles_account",
                       "circles_ledgerdaytotal", "circles_helprequestdaytotal", "circles_visitdaytotal",
                       "circles_visitwait", "circles_waitdaytotal"):
             cursor.execute(f"VACUUM ANALYZE {table}")
-    _step("vacuum analyse", started, timings)
+    timed("vacuum analyse", started, timings)
     GENERATION_LOG.write_text(json.dumps(timings))
     return timings
 
@@ -356,18 +323,6 @@ def report(args: argparse.Namespace, timings: list[tuple[str, float]], rows: lis
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the "## Circles reports" section (up to the next "## " heading) or append it."""
-    text = path.read_text() if path.exists() else ""
-    start = text.find("\n## Circles reports\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end + 1:] if end != -1 else "")
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--members", type=int, default=20_000, help="Members to generate (default 20,000).")
@@ -376,8 +331,8 @@ def main() -> None:
     parser.add_argument("--write", type=Path, default=None, help="Write the results section into this file.")
     args = parser.parse_args()
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    url = _database_ensure(server, fresh=args.fresh)
-    _setup_django(url)
+    url = database_ensure(server, DB_NAME, fresh=args.fresh)
+    django_setup(url, bench="reports")
     load_before = _load_average()
     print(f"Database {DB_NAME}: {args.members:,} members, {args.visits:,} visits", flush=True)
     timings = generate(args.members, args.visits)
@@ -387,7 +342,7 @@ def main() -> None:
     section = report(args, timings, rows, page, load_before)
     print(section)
     if args.write:
-        write_section(args.write, section)
+        section_write(args.write, "Circles reports", section)
         print(f"Wrote the Circles reports section of {args.write}")
 
 

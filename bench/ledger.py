@@ -33,45 +33,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchdb import database_ensure, django_setup, section_write, timed
+
 DB_NAME = "localsocial_bench_ledger"
 # How long the last generation took, kept for the report of a later run that reuses the data.
 GENERATION_LOG = Path("/tmp/localsocial-bench-ledger-generation.json")
 MEMBERS = 10_000
 CLIENTS = 16
-
-
-def _database_ensure(server: str, *, fresh: bool) -> str:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if fresh:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return f"{server}/{DB_NAME}"
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "localsocial.config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-ledger-" + "x" * 60)
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # no TLS in front of the test client
-    os.environ.setdefault("STATIC_ROOT", "/tmp/localsocial-bench-ledger-static")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-
-
-def _timed(label: str, started: float, timings: list[tuple[str, float]]) -> float:
-    elapsed = time.monotonic() - started
-    timings.append((label, elapsed))
-    print(f"  {label}: {elapsed:.1f} s", flush=True)
-    return time.monotonic()
 
 
 def generate(entries: int) -> dict[str, Any]:
@@ -92,7 +60,7 @@ def generate(entries: int) -> dict[str, Any]:
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    started = _timed("migrate", started, timings)
+    started = timed("migrate", started, timings)
     circle = Circle.objects.filter(slug="bench-ledger").first()
     if circle is not None and Account.objects.filter(circle=circle).exists():
         existing = {"circle_id": circle.pk, **_accounts_of(circle.pk)}
@@ -113,7 +81,7 @@ def generate(entries: int) -> dict[str, Any]:
         [Account(circle=circle, kind=AccountKind.MEMBER, member=m, minimum_quarters=0) for m in members],
         batch_size=2000,
     )
-    started = _timed(f"{MEMBERS:,} users, members and accounts", started, timings)
+    started = timed(f"{MEMBERS:,} users, members and accounts", started, timings)
     accounts = _accounts_of(circle.pk)
     pairs = entries // 4  # each pair: a grant (issuance -> member) and help (member -> help): 4 entries
     with transaction.atomic(), connection.cursor() as cursor:
@@ -131,7 +99,7 @@ def generate(entries: int) -> dict[str, Any]:
             """,
             {"base": base, "circle": circle.pk, "pairs": pairs},
         )
-        started = _timed(f"{2 * pairs:,} transfers", started, timings)
+        started = timed(f"{2 * pairs:,} transfers", started, timings)
         cursor.execute(
             """
             WITH others AS (
@@ -152,7 +120,7 @@ def generate(entries: int) -> dict[str, Any]:
             {"base": base, "circle": circle.pk, "pairs": pairs, "busy": accounts["busy"], "quiet": accounts["quiet"],
              "issuance": own[AccountKind.ISSUANCE].pk, "help": own[AccountKind.HELP].pk},
         )
-        started = _timed(f"{4 * pairs:,} entries", started, timings)
+        started = timed(f"{4 * pairs:,} entries", started, timings)
         for table in ("circles_transfer", "circles_entry"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
         cursor.execute(
@@ -163,17 +131,17 @@ def generate(entries: int) -> dict[str, Any]:
             """,
             [circle.pk],
         )
-        started = _timed("balances from the sums of entries", started, timings)
+        started = timed("balances from the sums of entries", started, timings)
     # The reports' daily totals (decision 0013) for the rows loaded around the services.
     from localsocial.circles.services.ledger_totals import ledger_totals_rebuild
 
     ledger_totals_rebuild()
-    started = _timed("reports' daily totals", started, timings)
+    started = timed("reports' daily totals", started, timings)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE circles_entry")
         cursor.execute("VACUUM ANALYZE circles_transfer")
         cursor.execute("VACUUM ANALYZE circles_account")
-    started = _timed("vacuum analyse", started, timings)
+    started = timed("vacuum analyse", started, timings)
     # The quiet member: three entries, made through the services like any other.
     quiet = Member.objects.get(account__pk=accounts["quiet"])
     tokens_grant(circle=circle, member=quiet, quarters=8, idempotency_key="quiet-1", memo="Welcome tokens")
@@ -214,7 +182,7 @@ def verify() -> tuple[int, float, list[str]]:
 # --- (a) Transfers per second -----------------------------------------------------------------
 
 def _client(number: int, url: str, world: dict[str, Any], seconds: float, start_at: float, queue: Any) -> None:
-    _setup_django(url)
+    django_setup(url, bench="ledger")
     from localsocial.circles.models import Account, Circle, Member
     from localsocial.circles.services.ledger import (
         NotEnoughTokensError,
@@ -416,18 +384,6 @@ def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, An
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the "## Circles ledger" section (up to the next "## " heading) or append it."""
-    text = path.read_text() if path.exists() else ""
-    start = text.find("\n## Circles ledger\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end + 1:] if end != -1 else "")
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=5_000_000, help="Ledger entries to generate (default 5,000,000).")
@@ -437,8 +393,8 @@ def main() -> None:
     parser.add_argument("--write", type=Path, default=None, help="Write the results section into this file.")
     args = parser.parse_args()
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    url = _database_ensure(server, fresh=args.fresh)
-    _setup_django(url)
+    url = database_ensure(server, DB_NAME, fresh=args.fresh)
+    django_setup(url, bench="ledger")
     load_before = _load_average()
     print(f"Database {DB_NAME}: generating {args.entries:,} entries", flush=True)
     world = generate(args.entries)
@@ -469,7 +425,7 @@ def main() -> None:
     section = report(args, world, checks)
     print(section)
     if args.write:
-        write_section(args.write, section)
+        section_write(args.write, "Circles ledger", section)
         print(f"Wrote the Circles ledger section of {args.write}")
     if checks["violations_before"] or checks["violations_after"] or checks["throughput"]["failed"] \
             or checks["baseline"]["failed"]:
