@@ -33,6 +33,15 @@ def member_with_year(circle, *, preference="email", email=None, paid=False, coor
     return member
 
 
+@pytest.fixture(autouse=True)
+def clock(db):
+    """The test's own calendar: the members join (and those who pay, pay) on the first day of
+    their year, and run_on moves the clock on from there, so no day here is compared with
+    today's real date."""
+    with freeze_time(START) as frozen:
+        yield frozen
+
+
 @pytest.fixture
 def circle():
     return CircleFactory(renewal_reminder_days=30, name="Southwark Circle")

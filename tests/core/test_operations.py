@@ -7,13 +7,16 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import OperationalError, connection
 from django.test import override_settings
 from django_tasks import task
@@ -23,9 +26,6 @@ from localsocial.core.logging import JsonFormatter, RequestIdFilter
 pytestmark = pytest.mark.django_db
 
 REPO = Path(__file__).resolve().parents[2]
-REDIS_HOST = "127.0.0.1:6379"
-# A Redis database of its own, so that the burst worker below only meets this test's jobs.
-REDIS_DB = 11
 UNREACHABLE_REDIS = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -183,20 +183,53 @@ print(json.dumps({"status": str(result.status), "value": result.return_value
 
 
 @pytest.fixture
-def redis_env(tmp_path):
-    import redis
+def private_redis():
+    """A Redis server of the test's own, on a Unix socket, saving nothing.
 
-    url = f"redis://{REDIS_HOST}/{REDIS_DB}"
+    The machine's Redis is shared: other test runs (the SQLite and PostgreSQL runs, other
+    checkouts) enqueue into the same queue, and a burst worker takes whatever it finds, so a
+    shared server made the worker's work depend on who else was running.  Here the queue holds
+    this test's job and nothing else."""
+    server = shutil.which("redis-server")
+    if server is None:  # pragma: no cover - environment problem
+        pytest.fail("redis-server is not installed (Debian: apt-get install redis-server)")
+    folder = Path(tempfile.mkdtemp(prefix="ls-redis-"))  # short: a socket's path has ~100 characters
+    socket_path = folder / "redis.sock"
+    process = subprocess.Popen(
+        [server, "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+         "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"unix://{socket_path}?db=0"
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError as exc:  # pragma: no cover - environment problem
-        pytest.fail(f"Redis is not running at {REDIS_HOST}: {exc}")
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+                break
+            except redis.exceptions.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start (exit code {process.poll()})")
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            process.kill()
+            process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_env(tmp_path, private_redis):
     prefix = f"ops-test-{uuid.uuid4().hex[:12]}"
-    return production_env(tmp_path, REDIS_URL=url, CACHE_KEY_PREFIX=prefix), prefix
+    return production_env(tmp_path, REDIS_URL=private_redis, CACHE_KEY_PREFIX=prefix), prefix, private_redis
 
 
 def test_with_redis_the_cache_and_task_queue_use_redis_and_a_worker_runs_tasks(redis_env):
-    env, prefix = redis_env
+    env, prefix, url = redis_env
     key = f"probe-{uuid.uuid4().hex}"
 
     # Given production settings with REDIS_URL: the cache and the task backend are Redis
@@ -209,6 +242,8 @@ def test_with_redis_the_cache_and_task_queue_use_redis_and_a_worker_runs_tasks(r
     assert facts["tasks"] == "django_tasks_rq.RQBackend"
     assert facts["backend"] == "RQBackend"
     assert facts["log_format"] == "json"
+    queue = redis.Redis.from_url(url)
+    assert queue.lrange("rq:queue:default", 0, -1) == [facts["result_id"].encode()]  # ours, alone
 
     # When the documented worker command runs in burst mode (the test module, which holds
     # the task, is importable from the repository root)
@@ -219,15 +254,42 @@ def test_with_redis_the_cache_and_task_queue_use_redis_and_a_worker_runs_tasks(r
     )
     assert worker.returncode == 0, worker.stderr
 
-    # Then the task's result is there for anyone to read; another test run sharing this
-    # Redis database may have picked the job up instead, so allow it a moment to finish.
-    deadline = time.monotonic() + 10
-    while True:
-        fetched = run(["-c", FETCH, facts["result_id"]], env)
-        assert fetched.returncode == 0, fetched.stderr
-        outcome = json.loads(fetched.stdout.strip().splitlines()[-1])
-        if outcome["status"].endswith("SUCCESSFUL") or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert outcome == {"status": outcome["status"], "value": 5}
+    # Then it ran this job, emptied the queue and stopped; the result is there for anyone to read
+    logged = [json.loads(line)["message"] for line in worker.stderr.splitlines() if line.startswith("{")]
+    done = [message for message in logged if "Job OK" in message]
+    assert len(done) == 1, logged
+    assert done[0].endswith(f": default: Job OK ({facts['result_id']})")
+    assert queue.llen("rq:queue:default") == 0
+    fetched = run(["-c", FETCH, facts["result_id"]], env)
+    assert fetched.returncode == 0, fetched.stderr
+    outcome = json.loads(fetched.stdout.strip().splitlines()[-1])
     assert outcome["status"].endswith("SUCCESSFUL")
+    assert outcome["value"] == 5
+
+
+def test_a_worker_told_to_stop_stops_at_once_not_after_its_listeners_minute(private_redis, monkeypatch):
+    # RQ's worker listens for commands in a thread that waits up to 60 s for a message.  Given
+    # the worker's listener has read Redis's reply to the unsubscribe before being asked to
+    # stop (the order that made `rqworker --burst` hang for a minute now and then) ...
+    from localsocial.core.rq_worker import LISTENER_STOP_SECONDS, Worker
+
+    worker = Worker(["default"], connection=redis.Redis.from_url(private_redis))
+    worker.subscribe()
+    assert worker.pubsub is not None
+    send_unsubscribe = worker.pubsub.unsubscribe
+
+    def unsubscribe_then_pause(*args: str) -> object:
+        sent = send_unsubscribe(*args)
+        time.sleep(0.5)  # the listener reads the reply now
+        return sent
+
+    monkeypatch.setattr(worker.pubsub, "unsubscribe", unsubscribe_then_pause)
+
+    # When the worker stops listening
+    started = time.monotonic()
+    worker.unsubscribe()
+
+    # Then it has stopped within moments, its listener gone
+    assert time.monotonic() - started < LISTENER_STOP_SECONDS
+    assert worker.pubsub_thread is not None
+    assert not worker.pubsub_thread.is_alive()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 from freezegun import freeze_time
 
 from localsocial.stories.models import (
@@ -312,14 +313,16 @@ def test_two_workers_at_once_send_each_alert_once(tree):
 
 def test_a_story_is_heard_once_an_alert_about_it_is_sent(tree, publish):
     alert_for(staff_of(tree["trust"]), organisation=tree["trust"])
-    story = StoryFactory(services=[tree["ward"]])
+    # The test's own clock, stopped so that the moment can be compared exactly
+    published = timezone.now().replace(microsecond=0)
 
-    with freeze_time("2026-11-27 10:00:00"):
+    with freeze_time(published):
+        story = StoryFactory(services=[tree["ward"]])
         publish(story)
 
     story.refresh_from_db()
     assert story.progress == Progress.HEARD
-    assert story.heard_at == dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+    assert story.heard_at == published
     assert set(StoryListing.objects.filter(story=story).values_list("progress", flat=True)) == {Progress.HEARD}
 
 
@@ -339,13 +342,18 @@ def test_a_story_nobody_was_alerted_about_stays_unheard(tree, publish):
 def test_a_daily_alert_waits_for_the_digest_which_lists_every_story_once(tree, publish, digests):
     user = staff_of(tree["trust"], email="digest@trust.example")
     alert = alert_for(user, organisation=tree["trust"], frequency=AlertFrequency.DAILY, name="Daily")
-    first = StoryFactory(services=[tree["ward"]], title="First story", criticality=4)
-    second = StoryFactory(services=[tree["clinic"]], title="Second story", criticality=0)
-    publish(first)
-    publish(second)
+    # One clock for the whole day, run by the test: the stories are published, and the
+    # digest is sent the next morning, both on it (never a fixed date against real time)
+    published = timezone.now().replace(microsecond=0)
+    next_morning = published + dt.timedelta(hours=13, minutes=15)
+    with freeze_time(published):
+        first = StoryFactory(services=[tree["ward"]], title="First story", criticality=4)
+        second = StoryFactory(services=[tree["clinic"]], title="Second story", criticality=0)
+        publish(first)
+        publish(second)
     assert mail.outbox == []  # nothing yet
 
-    with freeze_time("2026-11-28 07:15:00"):
+    with freeze_time(next_morning):
         sent = digests()
 
     assert sent == 1
@@ -362,12 +370,14 @@ def test_a_daily_alert_waits_for_the_digest_which_lists_every_story_once(tree, p
     assert f"/stories/{first.pk}/" in message.body
     assert "/stories/alerts/" in message.body
     alert.refresh_from_db()
-    assert alert.last_digest_at == dt.datetime(2026, 11, 28, 7, 15, tzinfo=dt.UTC)
+    assert alert.last_digest_at == next_morning
     first.refresh_from_db()
     assert first.progress == Progress.HEARD
+    assert first.heard_at == next_morning
 
-    # When the digests run again, nothing more is sent
-    assert digests() == 0
+    # When the digests run again the day after, nothing more is sent
+    with freeze_time(next_morning + dt.timedelta(days=1)):
+        assert digests() == 0
     assert len(mail.outbox) == 1
 
 

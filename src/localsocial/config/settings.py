@@ -196,8 +196,9 @@ if TASKS_BACKEND == "rq":
         raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL.")
     INSTALLED_APPS += ["django_rq"]
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
-    # django-tasks-rq stores its own job class; without it `rqworker` fails every task.
-    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+    # django-tasks-rq stores its own job class; without it `rqworker` fails every task.  Our
+    # worker class stops as soon as its work is done (see core/rq_worker.py).
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job", "WORKER_CLASS": "localsocial.core.rq_worker.Worker"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
