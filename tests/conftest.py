@@ -79,3 +79,21 @@ def _story_totals_match_the_lists(request):
     if request.node.get_closest_marker("ledger_written_raw") is None:
         assert ledger_totals_differences() == []
     assert help_totals_differences() == []
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """`@pytest.mark.clock("2026-11-27 10:00:00")`: the test runs on a clock stopped at that
+    moment from before its fixtures are made, so the data they create and everything the code
+    reads are on the same clock (the test may move it on with freeze_time).  A fixed date
+    against data made at the real time stops working the day the real date passes it: a
+    test owns its clock.  Defined after the checks above, so the database is set up (and the
+    totals checked at the end) on the real clock."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield None
+        return
+    from freezegun import freeze_time
+
+    with freeze_time(*marker.args, **marker.kwargs) as clock:
+        yield clock

@@ -116,6 +116,7 @@ def test_the_right_code_confirms_the_app_and_shows_backup_codes_once(client, mod
     assert client.get("/accounts/profile/").status_code == 200
 
 
+@pytest.mark.clock("2026-05-01 10:00:00")  # the moderator and their device too
 def test_signing_in_again_asks_for_a_code_and_accepts_one(client, moderator):
     device = totp_device(moderator)
 

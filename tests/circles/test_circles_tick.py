@@ -17,10 +17,11 @@ from localsocial.circles.services.payments import payment_record
 from tests.circles.factories import CircleFactory, CoordinatorFactory, MemberFactory
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
-
 START = dt.date(2026, 1, 10)
 END = dt.date(2027, 1, 10)
+# The test's own calendar: the members join (and those who pay, pay) on the first day of their
+# year, and run_on moves the clock on from there; no day here meets today's real date.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(START)]
 
 
 def member_with_year(circle, *, preference="email", email=None, paid=False, coordinator=None):
@@ -31,15 +32,6 @@ def member_with_year(circle, *, preference="email", email=None, paid=False, coor
         payment_record(circle=circle, member=member, actor=coordinator, purpose="fee", method="cash",
                        amount_pence=1000, idempotency_key=f"fee-{member.pk}")
     return member
-
-
-@pytest.fixture(autouse=True)
-def clock(db):
-    """The test's own calendar: the members join (and those who pay, pay) on the first day of
-    their year, and run_on moves the clock on from there, so no day here is compared with
-    today's real date."""
-    with freeze_time(START) as frozen:
-        yield frozen
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from localsocial.core.models import AuditEvent
 from tests.circles.factories import CircleFactory, CoordinatorFactory, MemberFactory
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
-
 TODAY = dt.date(2026, 6, 15)
+# Every test starts on TODAY, its members included, and moves the clock from there.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(TODAY)]
 
 
 @pytest.fixture(autouse=True)

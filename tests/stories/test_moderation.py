@@ -10,7 +10,6 @@ from django.core import mail
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from freezegun import freeze_time
 
 from localsocial.accounts.models import SiteRole
 from localsocial.core.models import AuditEvent
@@ -134,7 +133,7 @@ def test_a_post_without_the_csrf_token_is_refused(moderator):
 
 # --- The queue ---------------------------------------------------------------------------------
 
-@freeze_time("2026-11-27 12:00:00")
+@pytest.mark.clock("2026-11-27 12:00:00")
 def test_the_queue_shows_urgent_stories_first_then_the_oldest_with_time_waiting(mod_client):
     now = timezone.now()
     plain_old = StoryFactory(status="pending", criticality=None, title="Old plain", submitted_at=now - dt.timedelta(days=2))
@@ -180,7 +179,7 @@ def test_the_queue_pages_with_a_cursor(mod_client, settings):
     assert mod_client.get(f"{QUEUE}?cursor=forged").status_code == 404
 
 
-@freeze_time("2026-11-27 10:00:00")
+@pytest.mark.clock("2026-11-27 10:00:00")
 def test_the_queue_shows_held_stories_notices_and_review_requests(mod_client, moderator):
     held = StoryFactory(status="pending", criticality=4, title="Held story")
     services.story_publish(story_id=held.pk, moderator=moderator, hold=True)

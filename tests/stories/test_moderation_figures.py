@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from freezegun import freeze_time
 
 from localsocial.accounts.models import SiteRole
 from localsocial.core.models import AuditEvent
@@ -73,7 +72,7 @@ def test_the_90th_percentile_is_the_nearest_rank():
     assert percentile_nearest_rank([5], 90) == 5
 
 
-@freeze_time(NOW)
+@pytest.mark.clock(NOW)
 def test_figures_per_week_with_known_data(moderator, client):
     monday = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
     # This week: 1, 2, 3 and 10 hours → median (2 + 3) / 2 = 2.5; p90 is the 4th of 4 = 10.

@@ -353,7 +353,7 @@ def test_a_story_decided_otherwise_cannot_be_published(moderator, status):
 
 # --- Holding -----------------------------------------------------------------------------------
 
-@freeze_time("2026-11-27 10:00:00")  # a Friday
+@pytest.mark.clock("2026-11-27 10:00:00")  # a Friday
 def test_a_very_critical_story_is_held_for_working_days_and_the_service_told(moderator, settings):
     settings.STORIES_HOLD_WORKING_DAYS = 2
     service = ServiceFactory()
@@ -371,7 +371,7 @@ def test_a_very_critical_story_is_held_for_working_days_and_the_service_told(mod
     assert audit_actions(story) == ["stories.story_hold"]
 
 
-@freeze_time("2026-12-24 10:00:00")  # a Thursday
+@pytest.mark.clock("2026-12-24 10:00:00")  # a Thursday
 def test_a_hold_skips_configured_bank_holidays(moderator, settings):
     settings.STORIES_HOLD_WORKING_DAYS = 2
     settings.STORIES_NON_WORKING_DAYS = ["2026-12-25", "2026-12-28"]
@@ -389,6 +389,7 @@ def test_a_story_that_is_not_very_critical_cannot_be_held(moderator):
     assert story.status == "pending"
 
 
+@pytest.mark.clock("2026-11-27 10:00:00")  # the fixtures' data too
 def test_the_clock_publishes_a_held_story_when_its_time_comes_and_only_once(moderator):
     with freeze_time("2026-11-27 10:00:00"):
         story = StoryFactory(status="pending", criticality=4)
@@ -432,7 +433,7 @@ def provider_setup():
             "outsider": outsider, "story": story}
 
 
-@freeze_time("2026-11-27 10:00:00")
+@pytest.mark.clock("2026-11-27 10:00:00")
 def test_a_story_about_a_private_provider_waits_for_it(moderator, provider_setup):
     story = provider_setup["story"]
     with committing():
@@ -449,7 +450,7 @@ def test_a_story_about_a_private_provider_waits_for_it(moderator, provider_setup
     assert audit_actions(story) == ["stories.story_notice"]
 
 
-@freeze_time("2026-11-27 10:00:00")
+@pytest.mark.clock("2026-11-27 10:00:00")
 def test_an_organisation_sets_its_own_notice_window(moderator, provider_setup):
     StoryOrganisationSettings.objects.create(organisation=provider_setup["group"], provider_notice_hours=24)
     services.story_publish(story_id=provider_setup["story"].pk, moderator=moderator)
@@ -495,6 +496,7 @@ def test_a_responder_below_the_provider_may_answer_but_other_organisations_may_n
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "notice"
 
 
+@pytest.mark.clock("2026-11-27 10:00:00")  # the fixtures' data too
 def test_asking_for_a_review_stops_the_clock_until_a_moderator_decides(moderator, provider_setup):
     with freeze_time("2026-11-27 10:00:00"):
         notice = _give_notice(moderator, provider_setup)
@@ -536,6 +538,7 @@ def test_asking_for_a_review_needs_a_note(moderator, provider_setup):
     assert notice.decision == ProviderDecision.WAITING
 
 
+@pytest.mark.clock("2026-11-27 10:00:00")  # the fixtures' data too
 def test_after_the_deadline_the_story_publishes_by_itself(moderator, provider_setup):
     with freeze_time("2026-11-27 10:00:00"):
         notice = _give_notice(moderator, provider_setup)
@@ -548,6 +551,7 @@ def test_after_the_deadline_the_story_publishes_by_itself(moderator, provider_se
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "published"
 
 
+@pytest.mark.clock("2026-11-27 10:00:00")  # the fixtures' data too
 def test_a_moderator_rejection_wins_over_the_deadline(moderator, provider_setup, template):
     with freeze_time("2026-11-27 10:00:00"):
         _give_notice(moderator, provider_setup)
@@ -605,6 +609,7 @@ def test_templates_are_added_changed_and_retired_with_an_audit_trail(moderator):
 
 # --- The command and the task ------------------------------------------------------------------
 
+@pytest.mark.clock("2026-11-27 10:00:00")  # the fixtures' data too
 def test_the_tick_command_publishes_what_is_due_and_says_how_many(moderator):
     from io import StringIO
 
