@@ -45,9 +45,9 @@ from localsocial.circles.selectors.membership import circle_get, members_for_coo
 from localsocial.circles.services import events as services
 from localsocial.circles.services.circles import SLUG_URL
 from localsocial.circles.views.coordinate import coordinator_page
+from localsocial.core.csv import protect_cell
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
-from localsocial.directory.csv_format import protect_cell
 
 
 def _can_coordinate(request: HttpRequest, circle: Circle) -> bool:
