@@ -25,3 +25,11 @@ def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
         months.append(dt.date(index // 12, index % 12 + 1, 1))
         index += 1
     return months
+
+
+def year_after(day: dt.date) -> dt.date:
+    """The same day a year later; 28 February after a 29 February."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)

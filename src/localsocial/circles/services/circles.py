@@ -16,7 +16,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 
+from localsocial.accounts.rules import is_site_admin
+from localsocial.accounts.selectors import user_get_by_email
 from localsocial.circles.models import (
     Account,
     AccountKind,
@@ -25,6 +28,7 @@ from localsocial.circles.models import (
     CirclePartner,
     TokenBundle,
 )
+from localsocial.circles.services.ledger import circle_accounts_ensure
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record, model_snapshot
 from localsocial.directory.models import Area, Organisation
@@ -165,8 +169,6 @@ def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpReque
 
 
 def _coordinator_welcome_send(coordinator: CircleCoordinator) -> None:
-    from django_otp import user_has_device
-
     user, circle = coordinator.user, coordinator.circle
     email_send(
         to=user.email,
@@ -186,8 +188,6 @@ def coordinator_add_by_email(*, circle: Circle, actor: Any, email: str,
                              request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
     """``coordinator_add`` for the account with this email address.  Raises ValidationError
     (on "email") when there is no such open account; it says no more than that."""
-    from localsocial.accounts.selectors import user_get_by_email
-
     _authorise(actor, circle)
     user = user_get_by_email(email=email)
     if user is None or not user.is_active or user.erased_at is not None:
@@ -241,10 +241,6 @@ def circle_create(*, actor: Any, details: CircleNew, coordinator_email: str,
     """Start a new circle with its first coordinator (the account with ``coordinator_email``),
     by a site administrator only.  Raises ValidationError by field (name, slug, annual_fee_pence,
     minimum_age, coordinator_email).  The circle's token accounts are opened at once."""
-    from localsocial.accounts.rules import is_site_admin
-    from localsocial.accounts.selectors import user_get_by_email
-    from localsocial.circles.services.ledger import circle_accounts_ensure
-
     if not is_site_admin(actor):
         raise PermissionDenied(_("Only site administrators can start a circle."))
     name, slug = " ".join(details.name.split()), details.slug.strip().lower()
