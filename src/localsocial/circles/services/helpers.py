@@ -28,6 +28,7 @@ from localsocial.circles.models import (
 )
 from localsocial.circles.rules import is_coordinator_of
 from localsocial.circles.selectors.help import helper_vetting_problems
+from localsocial.circles.selectors.membership import may_coordinate
 from localsocial.core.services import audit_record
 from localsocial.directory.selectors import postcode_locate
 
@@ -161,7 +162,7 @@ def helper_vetting_update(
     """Record ``helper``'s DBS check, references, induction training and whether they are an
     active helper.  Only the circle's coordinators (or a site administrator).  Saving the same
     values again changes nothing but the audit log."""
-    if not getattr(actor, "is_authenticated", False) or not actor.has_perm("circles.coordinate", helper.circle):
+    if not may_coordinate(actor, helper.circle):
         raise PermissionDenied
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
