@@ -44,6 +44,7 @@ test: setup browser-deps lint test-sqlite test-postgres ## Everything: lint, SQL
 lint: $(STAMP_PY)
 	$(BIN)/ruff check src tests bench
 	LOCALSOCIAL_TESTING=1 $(BIN)/mypy src
+	$(BIN)/lint-imports  # the import contracts in pyproject.toml
 
 test-sqlite: setup
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadgroup

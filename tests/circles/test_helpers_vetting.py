@@ -23,10 +23,10 @@ from localsocial.circles.models import (
     RequestStatus,
     Visit,
 )
+from localsocial.circles.selectors.help import helper_vetting_problems
 from localsocial.circles.services.help import match_propose, match_respond, visit_check_in
 from localsocial.circles.services.helpers import (
     helper_is_vetted_for_home_visits,
-    helper_vetting_problems,
     member_become_helper,
 )
 from localsocial.core.models import AuditEvent

@@ -25,8 +25,8 @@ from localsocial.circles.services.membership import (
     member_join_assisted,
     member_tokens_grant,
 )
-from localsocial.circles.services.payments import _add_year
 from localsocial.core.models import AuditEvent
+from localsocial.core.periods import year_after
 from tests.circles.factories import CircleFactory, CoordinatorFactory, MemberFactory
 from tests.factories import UserFactory
 
@@ -57,7 +57,7 @@ def test_joining_online_makes_the_member_their_first_year_account_and_welcome_to
     assert member.postcode == "SE1 7EH"
     year = member.years.get()
     assert year.starts_on == timezone.localdate()
-    assert year.ends_on == _add_year(timezone.localdate())
+    assert year.ends_on == year_after(timezone.localdate())
     assert year.fee_pence == 2000
     assert year.payment is None
     assert balance(member) == 4
@@ -251,7 +251,7 @@ def test_a_gift_code_finds_its_member_and_a_made_up_one_does_not():
 
 
 def test_a_year_started_on_29_february_ends_on_28_february():
-    assert _add_year(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
+    assert year_after(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
 
 
 # --- The circle's settings, bundles, partners and coordinators -----------------------------------

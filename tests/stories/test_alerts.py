@@ -22,11 +22,8 @@ from localsocial.stories.models import (
     StoryListing,
 )
 from localsocial.stories.selectors.alerts import alert_story_facts, alert_subscriptions_matching
-from localsocial.stories.services.alerts import (
-    alerts_match_story,
-    alerts_queue_for_story,
-    alerts_send_digests,
-)
+from localsocial.stories.services.alerts import alerts_match_story, alerts_send_digests
+from localsocial.stories.services.events import alerts_queue_for_story
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,

@@ -29,8 +29,9 @@ from localsocial.stories.models import (
     Tag,
     TagSuggestion,
 )
+from localsocial.stories.selectors.common import secret_hash
 from localsocial.stories.services import moderation as services
-from localsocial.stories.services.common import secret_hash, story_author_secret
+from localsocial.stories.services.common import story_author_secret
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from localsocial.directory.models import OrganisationType, StaffRole
 from localsocial.stories.models import MeToo, Progress, Story, StoryFollower, StoryRead
-from localsocial.stories.services.events import story_hidden_effects
-from localsocial.stories.services.reading import followers_notify, followers_notify_send
+from localsocial.stories.services.events import followers_notify, story_hidden_effects
+from localsocial.stories.services.reading import followers_notify_send
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -342,7 +342,7 @@ def test_a_made_up_follow_link_does_not_work(client):
 # --- Telling followers ------------------------------------------------------------------------
 
 def _follower(story, email, confirmed=True):
-    from localsocial.stories.services.common import secret_hash
+    from localsocial.stories.selectors.common import secret_hash
     from localsocial.stories.services.reading import follower_token
 
     return StoryFollower.objects.create(

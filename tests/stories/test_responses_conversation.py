@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from localsocial.stories.models import HelpfulRating, Progress, Response, ResponseStatus, Story
 from localsocial.stories.selectors.responses import story_thread
+from localsocial.stories.services.change_confirmation import change_confirmation_send
 from localsocial.stories.services.common import person_key, secret_new
 from localsocial.stories.services.responses import (
-    change_confirmation_send,
     response_create,
     response_publish,
     response_rate,

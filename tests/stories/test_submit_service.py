@@ -18,8 +18,9 @@ from localsocial.stories.models import (
     StoryStatus,
     TagSuggestion,
 )
+from localsocial.stories.selectors.common import secret_hash
 from localsocial.stories.selectors.submission import story_duplicates, story_ids_with_duplicates
-from localsocial.stories.services.common import secret_hash, story_author_secret
+from localsocial.stories.services.common import story_author_secret
 from localsocial.stories.services.submission import (
     month_add,
     story_author_edit,

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
+from localsocial.accounts.personal_data import eraser_register, export_section_register
 from localsocial.circles.models import (
     EventRsvp,
     Member,
@@ -27,6 +28,8 @@ from localsocial.circles.models import (
     Referral,
     WellbeingCheckIn,
 )
+from localsocial.circles.services.events import rsvps_withdraw_for_person
+from localsocial.circles.services.referrals import REDACTED_FIELDS
 
 FORMER_MEMBER = "Former member"
 
@@ -120,8 +123,6 @@ def circles_erase(user: Any) -> None:
     person's details.  Their answers to events still to come are withdrawn and the notes on
     their answers emptied (see services.events.rsvps_withdraw_for_person).  (A gift's
     giver is someone else: their name stays on gifts to this person.)"""
-    from localsocial.circles.services.events import rsvps_withdraw_for_person
-
     rsvps_withdraw_for_person(user=user)
     Member.objects.filter(user=user).update(
         display_name=FORMER_MEMBER, phone="", postal_address="", postcode="", accessibility_needs="",
@@ -130,8 +131,6 @@ def circles_erase(user: Any) -> None:
     # Wellbeing answers are health-related data with nothing else pointing at them: deleted.
     WellbeingCheckIn.objects.filter(member__user=user).delete()
     # Referrals about them keep only what the figures need (partner, direction, status, dates).
-    from localsocial.circles.services.referrals import REDACTED_FIELDS
-
     Referral.objects.filter(member__user=user).update(**REDACTED_FIELDS)
     condition = _gift_condition(user)
     if condition is not None:
@@ -139,7 +138,5 @@ def circles_erase(user: Any) -> None:
 
 
 def register() -> None:
-    from localsocial.accounts.personal_data import eraser_register, export_section_register
-
     export_section_register("circles", circles_export)
     eraser_register("circles", circles_erase)

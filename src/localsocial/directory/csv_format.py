@@ -7,6 +7,11 @@ One row per record; ``record_type`` says which kind: ``area``, ``organisation`` 
 
 from __future__ import annotations
 
+# The cell protection is core's (every export shares it); directory.exports and
+# directory.imports take it from here, the format's one place.
+from localsocial.core.csv import protect_cell as protect_cell
+from localsocial.core.csv import unprotect_cell as unprotect_cell
+
 COLUMNS = [
     "record_type",
     "id",
@@ -51,17 +56,6 @@ APPLIES_TO = {
 AREA_SEPARATOR = ";"
 YES, NO = "yes", "no"
 
-# Spreadsheets run a cell that starts with one of these as a formula.  Export puts an
-# apostrophe before such text (spreadsheets hide it); import takes it off again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run a cell that starts with a formula character; export protects the text
+# columns and import takes the protection off again (core.csv, shared with every export).
 TEXT_COLUMNS = {"name", "description", "address", "website", "email", "phone", "type"}
-
-
-def protect_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def unprotect_cell(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]
-    return value

@@ -4,6 +4,8 @@ about the experience, not the organisation, so they work for councils and the NH
 
 from __future__ import annotations
 
+from localsocial.stories.models import Tag
+
 GOOD = "good"
 IMPROVE = "improve"
 
@@ -43,8 +45,6 @@ CURATED_TAGS: tuple[tuple[str, str, str], ...] = (
 
 def curated_tags_load() -> int:
     """Create the curated tags that are missing (by id); return how many were created."""
-    from localsocial.stories.models import Tag
-
     existing = set(Tag.objects.values_list("slug", flat=True))
     missing = [Tag(slug=slug, name=name, polarity=polarity) for slug, name, polarity in CURATED_TAGS if slug not in existing]
     Tag.objects.bulk_create(missing, ignore_conflicts=True)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import CharField, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
+from localsocial.accounts.personal_data import eraser_register, export_section_register
 from localsocial.stories.models import Response, ResponseStatus, Story, StoryService
 
 FORMER_MEMBER = "Former member"
@@ -99,7 +100,5 @@ def stories_erase(user: Any) -> None:
 
 
 def register() -> None:
-    from localsocial.accounts.personal_data import eraser_register, export_section_register
-
     export_section_register("stories", stories_export)
     eraser_register("stories", stories_erase)

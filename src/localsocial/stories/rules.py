@@ -21,14 +21,13 @@ from localsocial.accounts.rules import is_moderator, is_site_admin
 from localsocial.directory.models import Organisation, OrganisationMembership
 from localsocial.directory.rules import is_organisation_administrator
 from localsocial.stories.models import Story
+from localsocial.stories.selectors.common import story_responder_memberships
 
 
 @rules.predicate
 def can_respond_to_story(user: Any, story: Story | None) -> bool:
     if story is None:
         return False
-    from localsocial.stories.selectors.common import story_responder_memberships
-
     return story.status == "published" and story_responder_memberships(user=user, story=story).exists()
 
 

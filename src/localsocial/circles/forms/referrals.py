@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from localsocial.circles.models import Member, ReferralStatus
-from localsocial.circles.services.payments import email_is_placeholder
+from localsocial.circles.models.membership import email_is_placeholder
 from localsocial.circles.services.referrals import ReferredPerson
 from localsocial.directory.models import Organisation
 

@@ -18,9 +18,14 @@ decision 0013.
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import connection, models
 
 from localsocial.circles.models.help import HelpCategory, RequestStatus
+
+
+def help_totals_kept() -> bool:
+    """Whether this database keeps the totals (PostgreSQL) or the reports count the rows (SQLite)."""
+    return connection.vendor == "postgresql"
 
 
 class HelpRequestDayTotal(models.Model):

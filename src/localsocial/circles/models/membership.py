@@ -7,6 +7,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def email_is_placeholder(email: str) -> bool:
+    """Addresses ending ``.invalid`` (members who joined by phone with no email) get no mail."""
+    return not email or email.strip().lower().endswith(".invalid")
+
+
 class JoinRoute(models.TextChoices):
     ONLINE = "online", _("Online")
     ASSISTED = "assisted", _("By phone or in person, with a coordinator")

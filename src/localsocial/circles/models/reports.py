@@ -18,6 +18,10 @@ class LonelinessAnswer(models.IntegerChoices):
     OFTEN = 3, _("Often")
 
 
+# A check-in scoring this or more (of 3 to 9) is counted as lonely in the reports.
+LONELY_FROM = 6
+
+
 class WellbeingCheckIn(models.Model):
     """One member's answers to the three questions on one day.  ``score`` (3 to 9, higher is
     lonelier) is the sum, kept by the database.  Only members who said yes to check-ins are

@@ -18,7 +18,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from localsocial.circles.models import Circle, Event, EventRsvp, Member, MemberStatus, RsvpStatus
-from localsocial.circles.services.events import member_prefers_phone
+from localsocial.circles.selectors.membership import member_prefers_phone
 
 # Events that ended this long ago are still in the circle's calendar feed.
 FEED_PAST_DAYS = 60

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from localsocial.circles.models import (
     LIVE_MATCH_STATUSES,
     Circle,
+    DbsStatus,
     FeedbackSide,
     Helper,
     HelperKind,
@@ -44,7 +45,6 @@ from localsocial.circles.models import (
     Visit,
     VisitFeedback,
 )
-from localsocial.circles.services.helpers import helper_vetting_problems
 
 WORKLOAD_WINDOW = dt.timedelta(days=3)
 QUEUE_LIMIT = 200
@@ -76,6 +76,30 @@ class Candidate:
         """The rank explained in one sentence, e.g. "Does gardening; 1.2 km away, …"."""
         text = "; ".join(f.reason for f in self.factors)
         return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def helper_vetting_problems(helper: Helper, *, on: dt.date) -> list[str]:
+    """What stops ``helper`` from being sent into someone's home on the day ``on``, in plain
+    words; an empty list when nothing does."""
+    problems: list[str] = []
+    if not helper.is_active:
+        problems.append(_("is not an active helper"))
+    if helper.dbs_status != DbsStatus.CLEAR:
+        problems.append(_("has no clear DBS check"))
+    elif helper.dbs_expires_on is None:
+        problems.append(_("has no DBS expiry date"))
+    elif helper.dbs_expires_on <= on:
+        # Conservative: a check is not relied on for the day it expires.
+        problems.append(_("DBS check expires on %(date)s, by the day of the visit")
+                        % {"date": helper.dbs_expires_on.strftime("%d/%m/%Y")})
+    elif helper.dbs_checked_on is not None and helper.dbs_checked_on > on:
+        problems.append(_("DBS check is dated after the visit"))
+    if not helper.references_checked:
+        problems.append(_("references not checked"))
+    if helper.training_completed_on is None or helper.training_completed_on > on:
+        problems.append(_("induction training not done"))
+    return problems
+
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

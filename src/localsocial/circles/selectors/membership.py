@@ -29,9 +29,10 @@ from localsocial.circles.models import (
     Payment,
     TokenBundle,
 )
-from localsocial.circles.services.payments import email_is_placeholder, fee_year_for
+from localsocial.circles.models.membership import email_is_placeholder
 from localsocial.core.pagination import KeysetPage, keyset_paginate
-from localsocial.directory.models import normalise_postcode
+from localsocial.core.periods import year_after
+from localsocial.directory.models import Organisation, normalise_postcode
 
 MEMBER_LIST_ORDERING = ("display_name", "id")
 # Members stay on the "to contact" list this long after their membership ended unrenewed.
@@ -69,6 +70,28 @@ def circle_get(*, slug: str) -> Circle:
     return circle
 
 
+def may_coordinate(user: Any, circle: Circle) -> bool:
+    """``user`` may coordinate ``circle``: one of its coordinators or a site administrator
+    (the ``circles.coordinate`` permission).  False for nobody and for visitors."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.coordinate", circle))
+
+
+def coordinator_required(user: Any, circle: Circle) -> None:
+    """PermissionDenied unless ``user`` may coordinate ``circle`` (``may_coordinate``)."""
+    if not may_coordinate(user, circle):
+        raise PermissionDenied(_("Only the circle's coordinators can do this."))
+
+
+def member_has_email(member: Member) -> bool:
+    """The member has a real email address (not a placeholder): email reaches them."""
+    return not email_is_placeholder(member.user.email)
+
+
+def member_prefers_phone(member: Member) -> bool:
+    """A member we tell by phone: they asked for phone or post, or have no real email address."""
+    return member.contact_preference != ContactPreference.EMAIL or email_is_placeholder(member.user.email)
+
+
 def circle_get_for_coordinator(*, user: Any, slug: str) -> Circle:
     """The circle, if ``user`` may coordinate it; Http404 for an unknown circle,
     PermissionDenied for anyone else."""
@@ -100,6 +123,30 @@ class MembershipPage:
         return self.current_year is not None and self.current_year.payment_id is not None
 
 
+def fee_year_next(*, member: Member) -> MembershipYear | None:
+    """The membership year the next fee pays for: the year running today if it is unpaid;
+    the year after it if it is paid (renewal); a year starting today if none runs today
+    (a lapsed member coming back); None when the next year is paid already.  A year that
+    does not exist yet comes unsaved (``services.payments.fee_year_for`` makes it)."""
+    today = timezone.localdate()
+    years = list(member.years.all())  # newest first (Meta.ordering)
+    current = next((y for y in years if y.starts_on <= today < y.ends_on), None)
+    if current is not None and current.payment_id is None:
+        return current
+    if current is not None:
+        following = next((y for y in years if y.starts_on == current.ends_on), None)
+        if following is not None:
+            return following if following.payment_id is None else None
+        starts = current.ends_on
+    else:
+        future = next((y for y in years if y.starts_on > today and y.payment_id is None), None)
+        if future is not None:
+            return future
+        starts = today
+    return MembershipYear(member=member, starts_on=starts, ends_on=year_after(starts),
+                          fee_pence=member.circle.annual_fee_pence)
+
+
 def membership_page(*, member: Member) -> MembershipPage:
     """A member's own page: their years, the fee due, balance, bundles on sale and their
     last payments.  Four queries."""
@@ -111,7 +158,7 @@ def membership_page(*, member: Member) -> MembershipPage:
     bundles = list(TokenBundle.objects.filter(circle_id=member.circle_id, is_active=True).order_by("quarters", "id"))
     payments = list(member.payments.select_related("bundle").order_by("-created_at", "-id")[:10])
     return MembershipPage(
-        member=member, years=years, current_year=current, fee_year=fee_year_for(member=member, create=False),
+        member=member, years=years, current_year=current, fee_year=fee_year_next(member=member),
         balance_quarters=account or 0, bundles=bundles, payments=payments,
     )
 
@@ -238,8 +285,6 @@ def coordinator_emails(*, circle_id: int) -> list[str]:
 def partner_choices(*, circle: Circle, query: str = "", limit: int = 50) -> list[Any]:
     """Organisations from the directory that are not partners yet, matching ``query``.
     One query."""
-    from localsocial.directory.models import Organisation
-
     taken = CirclePartner.objects.filter(circle=circle, organisation=OuterRef("pk"))
     organisations = Organisation.objects.exclude(Exists(taken))
     query = " ".join(query.split())

@@ -25,12 +25,36 @@ from localsocial.circles.models import (
     Member,
     Referral,
     ReferralDirection,
+    ReferralStatus,
 )
-from localsocial.circles.services.referrals import referral_statuses_for
+from localsocial.circles.selectors.membership import may_coordinate
 from localsocial.directory.models import Organisation, OrganisationMembership
 
 LIST_LIMIT = 200
 RECENTLY_ENDED_LIMIT = 50
+
+
+def may_act_for_partner(user: Any, organisation: Organisation) -> bool:
+    """``user`` is staff of the partner ``organisation`` or of one above it
+    (``circles.act_for_partner``)."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.act_for_partner", organisation))
+
+
+def referral_statuses_for(user: Any, referral: Referral) -> list[str]:
+    """The statuses ``user`` may move ``referral`` to now (empty: none, or it has ended)."""
+    if not referral.is_open:
+        return []
+    if referral.direction == ReferralDirection.IN:
+        if may_coordinate(user, referral.circle):
+            # Accepted means "joined": only joining them up (``referral_join``) sets it.
+            return [ReferralStatus.CONTACTED, ReferralStatus.DECLINED, ReferralStatus.CLOSED]
+        return []
+    if may_act_for_partner(user, referral.partner):
+        return [ReferralStatus.CONTACTED, ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.CLOSED]
+    if may_coordinate(user, referral.circle):
+        return [ReferralStatus.CLOSED]
+    return []
+
 
 
 def _open() -> Q:

@@ -62,8 +62,8 @@ from localsocial.circles.models import (
     VisitWait,
     WaitDayTotal,
 )
-from localsocial.circles.services.help_totals import help_totals_kept
-from localsocial.stories.selectors.dashboard import months_between, period_bounds
+from localsocial.circles.models.help_totals import help_totals_kept
+from localsocial.core.periods import months_between, period_bounds
 
 PERCENTILES = (0.5, 0.9)
 QUARTERS_PER_HOUR = 4

@@ -24,7 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from localsocial.circles.models import Circle, Member, WellbeingCheckIn
-from localsocial.circles.services.wellbeing import LONELY_FROM
+from localsocial.circles.models.reports import LONELY_FROM
 
 SMALL_GROUP = 5
 QUARTERS_SHOWN = 8

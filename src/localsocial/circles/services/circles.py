@@ -16,7 +16,10 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 
+from localsocial.accounts.rules import is_site_admin
+from localsocial.accounts.selectors import user_get_by_email
 from localsocial.circles.models import (
     Account,
     AccountKind,
@@ -25,6 +28,8 @@ from localsocial.circles.models import (
     CirclePartner,
     TokenBundle,
 )
+from localsocial.circles.selectors.membership import coordinator_required
+from localsocial.circles.services.ledger import circle_accounts_ensure
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record, model_snapshot
 from localsocial.directory.models import Area, Organisation
@@ -42,18 +47,13 @@ RESERVED_SLUGS = frozenset({
 SLUG_URL = r"(?P<slug>(?!(?:" + "|".join(sorted(RESERVED_SLUGS)) + r")/)[-a-zA-Z0-9_]+)"
 
 
-def _authorise(actor: Any, circle: Circle) -> None:
-    if actor is None or not actor.has_perm("circles.coordinate", circle):
-        raise PermissionDenied(_("Only the circle's coordinators can do this."))
-
-
 @transaction.atomic
 def circle_settings_update(*, circle: Circle, actor: Any, request: HttpRequest | None = None,
                            **changes: Any) -> Circle:
     """Change the circle's settings (any of ``SETTINGS_FIELDS``).  A new lowest balance also
     applies to members' accounts that are at or above it already (an account below it keeps
     its old limit until it is back above: the database never lets a limit break)."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValueError(f"Not a circle setting: {sorted(unknown)}")
@@ -94,7 +94,7 @@ def _bundle_validate(name: str, quarters: int, price_pence: int) -> None:
 def bundle_save(*, circle: Circle, actor: Any, name: str, quarters: int, price_pence: int,
                 bundle: TokenBundle | None = None, request: HttpRequest | None = None) -> TokenBundle:
     """Add a bundle (``bundle`` None) or change one; a name is used once per circle."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     if bundle is not None and bundle.circle_id != circle.pk:
         raise PermissionDenied(_("This bundle belongs to another circle."))
     _bundle_validate(name, quarters, price_pence)
@@ -115,7 +115,7 @@ def bundle_save(*, circle: Circle, actor: Any, name: str, quarters: int, price_p
 def bundle_withdraw(*, bundle: TokenBundle, actor: Any, on_sale: bool = False,
                     request: HttpRequest | None = None) -> TokenBundle:
     """Take a bundle off sale (or put it back on, ``on_sale``).  It stays on past payments."""
-    _authorise(actor, bundle.circle)
+    coordinator_required(actor, bundle.circle)
     TokenBundle.objects.filter(pk=bundle.pk).update(is_active=on_sale)
     bundle.is_active = on_sale
     audit_record(actor=actor, action="circles.bundle_on_sale" if on_sale else "circles.bundle_withdraw",
@@ -127,7 +127,7 @@ def bundle_withdraw(*, bundle: TokenBundle, actor: Any, on_sale: bool = False,
 def partner_add(*, circle: Circle, actor: Any, organisation: Organisation,
                 request: HttpRequest | None = None) -> tuple[CirclePartner, bool]:
     """Make an organisation from the directory a partner of the circle.  Idempotent."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     partner, created = CirclePartner.objects.get_or_create(circle=circle, organisation=organisation)
     if created:
         audit_record(actor=actor, action="circles.partner_add", target=partner, request=request,
@@ -138,7 +138,7 @@ def partner_add(*, circle: Circle, actor: Any, organisation: Organisation,
 @transaction.atomic
 def partner_remove(*, circle: Circle, actor: Any, partner_id: int, request: HttpRequest | None = None) -> bool:
     """Stop a partnership.  Returns False when it was not there (already removed)."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     partner = CirclePartner.objects.filter(circle=circle, pk=partner_id).select_related("organisation").first()
     if partner is None:
         return False
@@ -153,7 +153,7 @@ def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpReque
     """Make someone a coordinator of the circle (by a coordinator or a site administrator).
     Idempotent.  A new coordinator is emailed: they must set up two-step verification before
     the coordinators' pages open for them (the site-wide middleware asks for it)."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     if not getattr(user, "is_active", False) or getattr(user, "erased_at", None) is not None:
         raise ValidationError({"email": _("This account is closed, so it cannot be a coordinator.")})
     coordinator, created = CircleCoordinator.objects.get_or_create(circle=circle, user=user)
@@ -165,8 +165,6 @@ def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpReque
 
 
 def _coordinator_welcome_send(coordinator: CircleCoordinator) -> None:
-    from django_otp import user_has_device
-
     user, circle = coordinator.user, coordinator.circle
     email_send(
         to=user.email,
@@ -186,9 +184,7 @@ def coordinator_add_by_email(*, circle: Circle, actor: Any, email: str,
                              request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
     """``coordinator_add`` for the account with this email address.  Raises ValidationError
     (on "email") when there is no such open account; it says no more than that."""
-    from localsocial.accounts.selectors import user_get_by_email
-
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     user = user_get_by_email(email=email)
     if user is None or not user.is_active or user.erased_at is not None:
         raise ValidationError({"email": _(
@@ -203,7 +199,7 @@ def coordinator_remove(*, circle: Circle, actor: Any, coordinator_id: int,
     """Stop someone coordinating the circle (a coordinator may remove themselves).  A circle
     always keeps at least one coordinator: removing the last raises ValidationError.  Returns
     False when they were not a coordinator (already removed)."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     # Lock the circle: two coordinators removing each other at the same moment must not leave
     # the circle with nobody.
     Circle.objects.select_for_update().filter(pk=circle.pk).first()
@@ -241,10 +237,6 @@ def circle_create(*, actor: Any, details: CircleNew, coordinator_email: str,
     """Start a new circle with its first coordinator (the account with ``coordinator_email``),
     by a site administrator only.  Raises ValidationError by field (name, slug, annual_fee_pence,
     minimum_age, coordinator_email).  The circle's token accounts are opened at once."""
-    from localsocial.accounts.rules import is_site_admin
-    from localsocial.accounts.selectors import user_get_by_email
-    from localsocial.circles.services.ledger import circle_accounts_ensure
-
     if not is_site_admin(actor):
         raise PermissionDenied(_("Only site administrators can start a circle."))
     name, slug = " ".join(details.name.split()), details.slug.strip().lower()

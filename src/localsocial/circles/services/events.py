@@ -40,7 +40,6 @@ from django.utils.translation import gettext_lazy
 
 from localsocial.circles.models import (
     Circle,
-    ContactPreference,
     Event,
     EventKind,
     EventRsvp,
@@ -48,8 +47,13 @@ from localsocial.circles.models import (
     MemberStatus,
     RsvpStatus,
 )
-from localsocial.circles.selectors.membership import coordinator_emails
-from localsocial.circles.services.payments import email_is_placeholder
+from localsocial.circles.selectors.membership import (
+    coordinator_emails,
+    coordinator_required,
+    may_coordinate,
+    member_has_email,
+    member_prefers_phone,
+)
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record, model_snapshot
 
@@ -60,18 +64,6 @@ EVENT_FIELDS = [
     "kind", "title", "description", "starts_at", "ends_at", "place_name", "place_address", "postcode",
     "accessibility", "places", "cost_pence", "is_published",
 ]
-
-
-def _is_coordinator(user: Any, circle: Circle) -> bool:
-    """A coordinator of ``circle`` (or a site administrator): ``circles.coordinate``."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.has_perm("circles.coordinate", circle))
-
-
-def _coordinator_or_403(user: Any, circle: Circle) -> None:
-    if not _is_coordinator(user, circle):
-        raise PermissionDenied(_("Only the circle's coordinators can do this."))
 
 
 def _lock(event: Event) -> Event:
@@ -176,7 +168,7 @@ def event_create(*, circle: Circle, actor: Any, details: EventDetails, request: 
     no title or place, ending before it starts, starting in the past, fewer than 1 place.
     With an ``idempotency_key`` (the form's), sending the same form again returns the event
     it made the first time instead of adding a second."""
-    _coordinator_or_403(actor, circle)
+    coordinator_required(actor, circle)
     key = (idempotency_key or "").strip()[:100]
     if key:
         existing = Event.objects.filter(circle=circle, idempotency_key=key).first()
@@ -208,7 +200,7 @@ def event_update(*, event: Event, actor: Any, details: EventDetails, request: An
     members are emailed).  A cancelled event cannot be changed.  Saving the same details
     again changes nothing."""
     locked = _lock(event)
-    _coordinator_or_403(actor, locked.circle)
+    coordinator_required(actor, locked.circle)
     if locked.is_cancelled:
         raise ValidationError(_("This event is cancelled, so it cannot be changed."))
     details = details.cleaned()
@@ -236,15 +228,6 @@ class CancelResult:
     already_cancelled: bool = False
 
 
-def member_prefers_phone(member: Member) -> bool:
-    """A member we tell by phone: they asked for phone or post, or have no real email address."""
-    return member.contact_preference != ContactPreference.EMAIL or email_is_placeholder(member.user.email)
-
-
-def member_has_email(member: Member) -> bool:
-    return not email_is_placeholder(member.user.email)
-
-
 @transaction.atomic
 def event_cancel(*, event: Event, actor: Any, reason: str, request: Any = None) -> CancelResult:
     """Cancel an event, by a coordinator of its circle, saying why.  Every member who was
@@ -252,7 +235,7 @@ def event_cancel(*, event: Event, actor: Any, reason: str, request: Any = None) 
     the members to phone (no email, or they prefer phone or post).  Answers are kept as they
     were, so the coordinators can see who was told.  Cancelling twice is harmless."""
     locked = _lock(event)
-    _coordinator_or_403(actor, locked.circle)
+    coordinator_required(actor, locked.circle)
     reason = " ".join((reason or "").split())
     if locked.is_cancelled:
         return CancelResult(event=locked, already_cancelled=True)
@@ -380,7 +363,7 @@ def rsvp_set(
     circle = locked.circle
     if actor is not None and getattr(actor, "pk", None) == member.user_id:
         on_behalf_of = None
-    elif _is_coordinator(actor, circle):
+    elif may_coordinate(actor, circle):
         on_behalf_of = member.user
     else:
         raise PermissionDenied
@@ -459,7 +442,7 @@ def attendance_mark(
     answers of other events and answers that were not "coming" are ignored.  Returns how
     many marks changed; marking the same again changes nothing."""
     locked = _lock(event)
-    _coordinator_or_403(actor, locked.circle)
+    coordinator_required(actor, locked.circle)
     if locked.is_cancelled:
         raise ValidationError(_("This event was cancelled, so there is no attendance to record."))
     if locked.starts_at > timezone.now():

@@ -46,9 +46,13 @@ from localsocial.circles.models import (
     VisitFeedback,
     VisitPayment,
 )
-from localsocial.circles.selectors.membership import coordinator_emails
+from localsocial.circles.selectors.help import helper_candidate_for_request, helper_vetting_problems
+from localsocial.circles.selectors.membership import (
+    coordinator_emails,
+    coordinator_required,
+    may_coordinate,
+)
 from localsocial.circles.services import ledger
-from localsocial.circles.services.helpers import helper_vetting_problems
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
 from localsocial.directory.selectors import postcode_locate
@@ -62,20 +66,8 @@ class HelpError(ValidationError):
     """Something about help that cannot be done; the message says why in plain words."""
 
 
-def _is_coordinator(user: Any, circle: Circle) -> bool:
-    """A coordinator of ``circle`` (or a site administrator): ``circles.coordinate``."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.has_perm("circles.coordinate", circle))
-
-
 def _link(name: str, **kwargs: Any) -> str:
     return site_url(reverse(f"circles:{name}", kwargs=kwargs))
-
-
-def _coordinator_or_403(user: Any, circle: Circle) -> None:
-    if not _is_coordinator(user, circle):
-        raise PermissionDenied
 
 
 def _tell_coordinators(circle: Circle, *, subject: Any, template: str, context: dict[str, Any]) -> None:
@@ -87,6 +79,8 @@ def _tell_coordinators(circle: Circle, *, subject: Any, template: str, context: 
 def _webhook_on_commit(event: str, visit_id: int) -> None:
     """Tell the running organisation's webhooks (api.webhooks.circle_webhook_queue) once the
     transaction commits; nothing is sent for a change that is rolled back."""
+    # Imported here: api.webhooks imports the circles models itself (until each module
+    # registers its own webhook payloads).
     from localsocial.api.webhooks import circle_webhook_queue
 
     transaction.on_commit(lambda: circle_webhook_queue(event=event, visit_id=visit_id))
@@ -133,7 +127,7 @@ def help_request_create(
     circle = member.circle
     if actor is not None and getattr(actor, "pk", None) == member.user_id:
         on_behalf_of = None
-    elif _is_coordinator(actor, circle):
+    elif may_coordinate(actor, circle):
         on_behalf_of = member.user
     else:
         raise PermissionDenied
@@ -209,7 +203,7 @@ def help_request_cancel(*, help_request: HelpRequest, actor: Any, request: Any =
     coordinator; an offer waiting for an answer is withdrawn.  Cancelling twice is harmless."""
     locked = HelpRequest.objects.select_for_update(of=("self",)).select_related("member", "circle").get(pk=help_request.pk)
     is_member = getattr(actor, "pk", None) == locked.member.user_id
-    if not is_member and not _is_coordinator(actor, locked.circle):
+    if not is_member and not may_coordinate(actor, locked.circle):
         raise PermissionDenied
     if locked.status == RequestStatus.CANCELLED:
         return locked
@@ -230,7 +224,7 @@ def offer_create(
     *, helper: Helper, actor: Any, category: str, title: str, place: str, description: str = "", request: Any = None
 ) -> Offer:
     """List something ``helper`` can do, by the helper or a coordinator of their circle."""
-    if getattr(actor, "pk", None) != helper.user_id and not _is_coordinator(actor, helper.circle):
+    if getattr(actor, "pk", None) != helper.user_id and not may_coordinate(actor, helper.circle):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
@@ -255,7 +249,7 @@ def offer_create(
 @transaction.atomic
 def offer_set_listed(*, offer: Offer, actor: Any, listed: bool, request: Any = None) -> Offer:
     """Take an offer off the list, or put it back, by its helper or a coordinator."""
-    if getattr(actor, "pk", None) != offer.helper.user_id and not _is_coordinator(actor, offer.circle):
+    if getattr(actor, "pk", None) != offer.helper.user_id and not may_coordinate(actor, offer.circle):
         raise PermissionDenied
     Offer.objects.filter(pk=offer.pk).update(is_active=listed)
     offer.is_active = listed
@@ -272,7 +266,7 @@ def match_propose(*, help_request: HelpRequest, helper: Helper, actor: Any, requ
     is vetted on the day of the visit.  Offering the same request to the same helper again
     returns the match already made."""
     locked = HelpRequest.objects.select_for_update(of=("self",)).select_related("circle", "member").get(pk=help_request.pk)
-    _coordinator_or_403(actor, locked.circle)
+    coordinator_required(actor, locked.circle)
     if helper.circle_id != locked.circle_id:
         # A coordinator of one circle cannot reach another's helpers, even by guessing an id.
         raise PermissionDenied
@@ -290,8 +284,6 @@ def match_propose(*, help_request: HelpRequest, helper: Helper, actor: Any, requ
     refusal = _home_visit_refusal(helper, locked)
     if refusal:
         raise ValidationError(refusal)
-    from localsocial.circles.selectors.help import helper_candidate_for_request
-
     candidate = helper_candidate_for_request(help_request=locked, helper=helper)
     try:
         with transaction.atomic():
@@ -316,7 +308,7 @@ def match_propose(*, help_request: HelpRequest, helper: Helper, actor: Any, requ
 def match_withdraw(*, match: Match, actor: Any, request: Any = None) -> Match:
     """A coordinator takes back an offer the helper has not answered; the request is open again."""
     locked = Match.objects.select_for_update(of=("self",)).select_related("request__circle").get(pk=match.pk)
-    _coordinator_or_403(actor, locked.request.circle)
+    coordinator_required(actor, locked.request.circle)
     if locked.status == MatchStatus.WITHDRAWN:
         return locked
     if locked.status != MatchStatus.OFFERED:
@@ -395,7 +387,7 @@ def _visit_locked(visit: Visit) -> Visit:
 
 
 def _may_act_as_helper(actor: Any, visit: Visit) -> bool:
-    return getattr(actor, "pk", None) == visit.helper.user_id or _is_coordinator(actor, visit.circle)
+    return getattr(actor, "pk", None) == visit.helper.user_id or may_coordinate(actor, visit.circle)
 
 
 @transaction.atomic
@@ -501,7 +493,7 @@ def visit_confirm(*, visit: Visit, actor: Any, now: dt.datetime | None = None, r
         if locked.helper_confirmed_at is None:
             locked.helper_confirmed_at = now
             fields.append("helper_confirmed_at")
-    elif _is_coordinator(actor, locked.circle):
+    elif may_coordinate(actor, locked.circle):
         if locked.coordinator_confirmed_at is None:
             locked.coordinator_confirmed_at = now
             locked.coordinator_confirmed_by = actor
@@ -534,7 +526,7 @@ def visit_payment_retry(*, visit: Visit, actor: Any, request: Any = None) -> Vis
     """A coordinator tries again to take the tokens owed for a completed visit (after the
     member bought more).  Paying twice is impossible: the transfer's key is the visit."""
     locked = _visit_locked(visit)
-    _coordinator_or_403(actor, locked.circle)
+    coordinator_required(actor, locked.circle)
     if locked.payment != VisitPayment.OWED:
         return locked
     _visit_pay(locked, actor)
@@ -594,9 +586,9 @@ def incident_report(
     if visit is not None:
         if visit.circle_id != circle.pk:
             raise PermissionDenied
-        if getattr(actor, "pk", None) not in visit_parties(visit) and not _is_coordinator(actor, circle):
+        if getattr(actor, "pk", None) not in visit_parties(visit) and not may_coordinate(actor, circle):
             raise PermissionDenied
-    elif not _is_coordinator(actor, circle) and not (
+    elif not may_coordinate(actor, circle) and not (
         Member.objects.filter(circle=circle, user_id=getattr(actor, "pk", None) or -1).exists()
         or Helper.objects.filter(circle=circle, user_id=getattr(actor, "pk", None) or -1).exists()
     ):

@@ -26,6 +26,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from localsocial.circles.models import HelpRequest, HelpRequestDayTotal, Visit, VisitDayTotal
+from localsocial.circles.models.help_totals import help_totals_kept
 
 RequestCells = dict[tuple[int, dt.date, str, str], int]
 VisitCells = dict[tuple[int, dt.date, str], tuple[int, int]]
@@ -219,11 +220,6 @@ _WAIT_DAYS_COUNTED = (
     "FROM circles_visitwait GROUP BY 1, 2, 3"
 )
 _WAIT_DAYS_STORED = "SELECT circle_id, day, bucket, visits FROM circles_waitdaytotal WHERE visits <> 0"
-
-
-def help_totals_kept() -> bool:
-    """Whether this database keeps the totals (PostgreSQL) or the reports count the rows (SQLite)."""
-    return connection.vendor == "postgresql"
 
 
 def help_totals_triggers_ensure(schema_editor: Any = None) -> None:

@@ -26,31 +26,11 @@ from localsocial.circles.models import (
     Member,
     MemberStatus,
 )
+from localsocial.circles.rules import is_coordinator_of
+from localsocial.circles.selectors.help import helper_vetting_problems
+from localsocial.circles.selectors.membership import may_coordinate
 from localsocial.core.services import audit_record
 from localsocial.directory.selectors import postcode_locate
-
-
-def helper_vetting_problems(helper: Helper, *, on: dt.date) -> list[str]:
-    """What stops ``helper`` from being sent into someone's home on the day ``on``, in plain
-    words; an empty list when nothing does."""
-    problems: list[str] = []
-    if not helper.is_active:
-        problems.append(_("is not an active helper"))
-    if helper.dbs_status != DbsStatus.CLEAR:
-        problems.append(_("has no clear DBS check"))
-    elif helper.dbs_expires_on is None:
-        problems.append(_("has no DBS expiry date"))
-    elif helper.dbs_expires_on <= on:
-        # Conservative: a check is not relied on for the day it expires.
-        problems.append(_("DBS check expires on %(date)s, by the day of the visit")
-                        % {"date": helper.dbs_expires_on.strftime("%d/%m/%Y")})
-    elif helper.dbs_checked_on is not None and helper.dbs_checked_on > on:
-        problems.append(_("DBS check is dated after the visit"))
-    if not helper.references_checked:
-        problems.append(_("references not checked"))
-    if helper.training_completed_on is None or helper.training_completed_on > on:
-        problems.append(_("induction training not done"))
-    return problems
 
 
 def helper_is_vetted_for_home_visits(helper: Helper, on: dt.date | None = None) -> bool:
@@ -98,8 +78,6 @@ def member_become_helper(
     """Make ``member`` a helper who earns tokens (kind "member"), recording the change for
     reports.  A coordinator of the member's circle does it (vetting follows as for anyone).
     Idempotent: a member who is already a helper gets their helper record back."""
-    from localsocial.circles.rules import is_coordinator_of
-
     if not is_coordinator_of(actor, member.circle):
         raise PermissionDenied
     existing = Helper.objects.filter(member=member).first()
@@ -133,8 +111,6 @@ def _coordinates(postcode: str) -> dict[str, float | None]:
 
 
 def _may_manage(actor: Any, helper: Helper) -> None:
-    from localsocial.circles.rules import is_coordinator_of
-
     if getattr(actor, "pk", None) == helper.user_id or is_coordinator_of(actor, helper.circle):
         return
     raise PermissionDenied
@@ -186,7 +162,7 @@ def helper_vetting_update(
     """Record ``helper``'s DBS check, references, induction training and whether they are an
     active helper.  Only the circle's coordinators (or a site administrator).  Saving the same
     values again changes nothing but the audit log."""
-    if not getattr(actor, "is_authenticated", False) or not actor.has_perm("circles.coordinate", helper.circle):
+    if not may_coordinate(actor, helper.circle):
         raise PermissionDenied
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}

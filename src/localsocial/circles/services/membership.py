@@ -14,7 +14,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.http import HttpRequest
@@ -35,9 +35,11 @@ from localsocial.circles.models import (
     MemberStatus,
     Transfer,
 )
+from localsocial.circles.models.membership import email_is_placeholder
+from localsocial.circles.selectors.membership import coordinator_required
 from localsocial.circles.services.ledger import LedgerError, member_account_ensure, tokens_grant
-from localsocial.circles.services.payments import _add_year, email_is_placeholder
 from localsocial.core.email import email_send, site_url
+from localsocial.core.periods import year_after
 from localsocial.core.services import audit_record
 from localsocial.directory.models import normalise_postcode, postcode_validator
 from localsocial.directory.selectors import postcode_locate
@@ -89,11 +91,6 @@ class MemberDetails:
         return MemberDetails(**values)
 
 
-def _authorise_coordinator(actor: Any, circle: Circle) -> None:
-    if actor is None or not actor.has_perm("circles.coordinate", circle):
-        raise PermissionDenied(_("Only the circle's coordinators can do this."))
-
-
 def _check_joinable(circle: Circle, *, eligibility_confirmed: bool) -> None:
     if not circle.is_active:
         raise ValidationError(_("%(circle)s is not taking new members at the moment.") % {"circle": circle.name})
@@ -130,7 +127,7 @@ def _member_create(
     except IntegrityError:  # the same person joining twice at once: one membership
         return Member.objects.get(circle=circle, user=user), False
     today = timezone.localdate()
-    MembershipYear.objects.create(member=member, starts_on=today, ends_on=_add_year(today),
+    MembershipYear.objects.create(member=member, starts_on=today, ends_on=year_after(today),
                                   fee_pence=circle.annual_fee_pence)
     return member, True
 
@@ -171,7 +168,7 @@ def member_join_assisted(
     Without an email address the person gets an account with a placeholder address
     (``member-<random>@phone.invalid``) and no password; with one, their existing account is
     used or a new one (no password yet) is made.  Audited as done for the new member."""
-    _authorise_coordinator(actor, circle)
+    coordinator_required(actor, circle)
     if not consent:
         raise ValidationError({"consent": _("Confirm the person agreed to you entering their details for them")})
     _check_joinable(circle, eligibility_confirmed=eligibility_confirmed)
@@ -207,7 +204,7 @@ def member_details_update(*, member: Member, actor: Any, details: MemberDetails,
     audited as done for the member)."""
     acting_for = getattr(actor, "pk", None) != member.user_id
     if acting_for:
-        _authorise_coordinator(actor, member.circle)
+        coordinator_required(actor, member.circle)
     details = details.cleaned()
     before = {name: getattr(member, name) for name in DETAIL_FIELDS}
     for name, value in asdict(details).items():
@@ -228,7 +225,7 @@ def member_tokens_grant(*, member: Member, actor: Any, quarters: int, memo: str,
                         request: HttpRequest | None = None) -> Transfer:
     """A coordinator gives a member tokens from the circle (a welcome, a thank-you).  Keyed
     by the form's hidden key, so a form sent twice grants once."""
-    _authorise_coordinator(actor, member.circle)
+    coordinator_required(actor, member.circle)
     if quarters <= 0:
         raise ValidationError({"tokens": _("Enter a number of tokens more than 0")})
     if not idempotency_key.strip():

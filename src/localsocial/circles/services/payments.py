@@ -43,6 +43,8 @@ from localsocial.circles.models import (
     PaymentStatus,
     TokenBundle,
 )
+from localsocial.circles.models.membership import email_is_placeholder
+from localsocial.circles.selectors.membership import coordinator_required, fee_year_next
 from localsocial.circles.services.ledger import tokens_sell
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
@@ -107,48 +109,14 @@ def tokens_text(quarters: int) -> str:
     return f"{value.normalize():f}"
 
 
-def email_is_placeholder(email: str) -> bool:
-    """Addresses ending ``.invalid`` (members who joined by phone with no email) get no mail."""
-    return not email or email.strip().lower().endswith(".invalid")
-
-
-def _authorise_coordinator(actor: Any, circle: Circle) -> None:
-    if actor is None or not actor.has_perm("circles.coordinate", circle):
-        raise PermissionDenied(_("Only the circle's coordinators can do this."))
-
-
-def _add_year(day: Any) -> Any:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
-
-
 def fee_year_for(*, member: Member, create: bool) -> MembershipYear | None:
-    """The membership year the next fee pays for: the year running today if it is unpaid;
-    the year after it if it is paid (renewal); a year starting today if none runs today
-    (a lapsed member coming back).  With ``create`` a missing year is made."""
-    today = timezone.localdate()
-    years = list(member.years.all())  # newest first (Meta.ordering)
-    current = next((y for y in years if y.starts_on <= today < y.ends_on), None)
-    if current is not None and current.payment_id is None:
-        return current
-    if current is not None:
-        following = next((y for y in years if y.starts_on == current.ends_on), None)
-        if following is not None:
-            return following if following.payment_id is None else None
-        starts = current.ends_on
-    else:
-        future = next((y for y in years if y.starts_on > today and y.payment_id is None), None)
-        if future is not None:
-            return future
-        starts = today
-    if not create:
-        return MembershipYear(member=member, starts_on=starts, ends_on=_add_year(starts),
-                              fee_pence=member.circle.annual_fee_pence)
+    """The membership year the next fee pays for (``selectors.membership.fee_year_next``).
+    With ``create`` a year that does not exist yet is made."""
+    year = fee_year_next(member=member)
+    if year is None or year.pk is not None or not create:
+        return year
     year, _created = MembershipYear.objects.get_or_create(
-        member=member, starts_on=starts,
-        defaults={"ends_on": _add_year(starts), "fee_pence": member.circle.annual_fee_pence},
+        member=member, starts_on=year.starts_on, defaults={"ends_on": year.ends_on, "fee_pence": year.fee_pence},
     )
     return year
 
@@ -260,7 +228,7 @@ def payment_record(
     a lapsed member active again); a bundle or a gift puts its tokens in the member's account.
     Returns ``(payment, created)``; the same key again returns the payment already recorded
     and changes nothing.  Audited as done for the member."""
-    _authorise_coordinator(actor, circle)
+    coordinator_required(actor, circle)
     if member.circle_id != circle.pk:
         raise PermissionDenied(_("This member belongs to another circle."))
     if method not in {PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.BANK_TRANSFER}:

@@ -40,9 +40,10 @@ from localsocial.circles.models import (
     ReferralDirection,
     ReferralStatus,
 )
-from localsocial.circles.selectors.membership import coordinator_emails
+from localsocial.circles.models.membership import email_is_placeholder
+from localsocial.circles.selectors.membership import coordinator_emails, may_coordinate
+from localsocial.circles.selectors.referrals import may_act_for_partner, referral_statuses_for
 from localsocial.circles.services.membership import MemberDetails, member_join_assisted
-from localsocial.circles.services.payments import email_is_placeholder
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
 from localsocial.directory.models import (
@@ -114,14 +115,6 @@ class ReferredPerson:
         return ReferredPerson(name=name, phone=phone, email=email, postcode=postcode, reason=reason, needs=needs)
 
 
-def _is_coordinator(user: Any, circle: Circle) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.coordinate", circle))
-
-
-def _is_partner_staff(user: Any, organisation: Organisation) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.act_for_partner", organisation))
-
-
 def _check_partner(circle: Circle, organisation: Organisation) -> None:
     if not CirclePartner.objects.filter(circle=circle, organisation=organisation).exists():
         raise ValidationError({"partner": _(
@@ -174,7 +167,7 @@ def referral_in_create(
     referral.  Raises PermissionDenied for anyone who works neither for the partner nor for
     the circle, ValidationError (by field) when ``partner`` is not a partner of the circle or
     the details are not right.  The coordinators get an email with a link."""
-    if not (_is_partner_staff(actor, partner) or _is_coordinator(actor, circle)):
+    if not (may_act_for_partner(actor, partner) or may_coordinate(actor, circle)):
         raise PermissionDenied(_("Only the staff of a partner organisation can refer people to the circle."))
     key = _key(idempotency_key)
     existing = Referral.objects.filter(circle=circle, idempotency_key=key).first()
@@ -225,7 +218,7 @@ def referral_out_create(
     ``(referral, created)``; the same key makes one referral.  The partner's administrators
     and responders get an email with a link."""
     circle = member.circle
-    if not _is_coordinator(actor, circle):
+    if not may_coordinate(actor, circle):
         raise PermissionDenied(_("Only the circle's coordinators can do this."))
     key = _key(idempotency_key)
     existing = Referral.objects.filter(circle=circle, idempotency_key=key).first()
@@ -264,22 +257,6 @@ def referral_out_create(
             context={"circle": circle, "partner": partner, "link": referral_link(referral)},
         )
     return referral, True
-
-
-def referral_statuses_for(user: Any, referral: Referral) -> list[str]:
-    """The statuses ``user`` may move ``referral`` to now (empty: none, or it has ended)."""
-    if not referral.is_open:
-        return []
-    if referral.direction == ReferralDirection.IN:
-        if _is_coordinator(user, referral.circle):
-            # Accepted means "joined": only joining them up (``referral_join``) sets it.
-            return [ReferralStatus.CONTACTED, ReferralStatus.DECLINED, ReferralStatus.CLOSED]
-        return []
-    if _is_partner_staff(user, referral.partner):
-        return [ReferralStatus.CONTACTED, ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.CLOSED]
-    if _is_coordinator(user, referral.circle):
-        return [ReferralStatus.CLOSED]
-    return []
 
 
 @transaction.atomic
@@ -354,7 +331,7 @@ def referral_join(
     and the same audit), and the referral becomes accepted and points at the new member, in
     one transaction.  Doing it again for a referral already joined returns that member."""
     locked = Referral.objects.select_for_update(of=("self",)).select_related("circle", "member").get(pk=referral.pk)
-    if not _is_coordinator(actor, locked.circle):
+    if not may_coordinate(actor, locked.circle):
         raise PermissionDenied(_("Only the circle's coordinators can do this."))
     if locked.direction != ReferralDirection.IN:
         raise ValidationError(_("Only someone referred to the circle can be joined up from a referral."))
@@ -383,7 +360,7 @@ def referral_link_member(*, referral: Referral, member: Member, actor: Any,
     accepted.  The member must belong to the referral's circle.  Linking the same member
     again changes nothing."""
     locked = Referral.objects.select_for_update(of=("self",)).select_related("circle").get(pk=referral.pk)
-    if not _is_coordinator(actor, locked.circle):
+    if not may_coordinate(actor, locked.circle):
         raise PermissionDenied(_("Only the circle's coordinators can do this."))
     if locked.direction != ReferralDirection.IN:
         raise ValidationError(_("Only someone referred to the circle can be linked to a member."))

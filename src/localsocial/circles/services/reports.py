@@ -9,23 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from localsocial.circles.models import Circle, HelpCategory, SavingsBasis, SavingsProxy
+from localsocial.circles.selectors.membership import coordinator_required
 from localsocial.core.services import audit_record, model_snapshot
 
 PROXY_FIELDS = ["category", "basis", "value_pence", "attribution_percent", "source"]
 # £10,000 an hour or a visit is far beyond any published unit cost: a bigger figure is a typing slip.
 MAX_VALUE_PENCE = 1_000_000
 MAX_SOURCE_LENGTH = 1000
-
-
-def _authorise(actor: Any, circle: Circle) -> None:
-    if actor is None or not actor.has_perm("circles.coordinate", circle):
-        raise PermissionDenied(_("Only the circle's coordinators can do this."))
 
 
 def _validate(category: str, basis: str, value_pence: int, attribution_percent: int, source: str) -> None:
@@ -58,7 +54,7 @@ def savings_proxy_set(
     """Set the value one kind of help is assumed to save public services (one per kind per
     circle): added if there is none, changed otherwise.  Returns ``(proxy, changed)``; the same
     figures again change nothing and record nothing (a form sent twice is harmless)."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     source = source.strip()
     _validate(category, basis, value_pence, attribution_percent, source)
     wanted = {"basis": basis, "value_pence": value_pence, "attribution_percent": attribution_percent,
@@ -91,7 +87,7 @@ def savings_proxy_set(
 def savings_proxy_remove(*, circle: Circle, actor: Any, category: str, request: HttpRequest | None = None) -> bool:
     """Stop counting one kind of help in the estimate.  Returns False when it had no value
     (already removed): safe to send twice."""
-    _authorise(actor, circle)
+    coordinator_required(actor, circle)
     proxy = SavingsProxy.objects.select_for_update().filter(circle=circle, category=category).first()
     if proxy is None:
         return False

@@ -41,7 +41,7 @@ from localsocial.circles.models import (
     MemberStatus,
     WellbeingCheckIn,
 )
-from localsocial.circles.services.payments import email_is_placeholder
+from localsocial.circles.models.membership import email_is_placeholder
 from localsocial.core.email import email_send, site_url
 from localsocial.core.models import AuditEvent
 from localsocial.core.services import audit_record
@@ -53,9 +53,6 @@ ACTION_INVITE = "circles.wellbeing_invite"
 ANSWER_FIELDS = ("lack_companionship", "left_out", "isolated")
 # A convention from research, not a diagnosis: on the 3-to-9 scale, 6 or more is often
 # counted as "lonely" (see docs/circles-wellbeing.md).
-LONELY_FROM = 6
-
-
 def interval_days() -> int:
     return int(getattr(settings, "CIRCLES_WELLBEING_INTERVAL_DAYS", 91))
 

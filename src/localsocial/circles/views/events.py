@@ -41,18 +41,17 @@ from localsocial.circles.forms.events import (
 from localsocial.circles.forms.membership import money
 from localsocial.circles.models import Circle, Event, EventRsvp, Member, MemberStatus, RsvpStatus
 from localsocial.circles.selectors import events as selectors
-from localsocial.circles.selectors.membership import circle_get, members_for_coordinator
+from localsocial.circles.selectors.membership import (
+    circle_get,
+    may_coordinate,
+    members_for_coordinator,
+)
 from localsocial.circles.services import events as services
 from localsocial.circles.services.circles import SLUG_URL
 from localsocial.circles.views.coordinate import coordinator_page
+from localsocial.core.csv import protect_cell
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
-from localsocial.directory.csv_format import protect_cell
-
-
-def _can_coordinate(request: HttpRequest, circle: Circle) -> bool:
-    user = request.user
-    return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.coordinate", circle))
 
 
 def _event_url(event: Event) -> str:
@@ -91,7 +90,7 @@ def _places(count: int) -> str:
 def calendar(request: HttpRequest, slug: str) -> HttpResponse:
     circle = circle_get(slug=slug)
     member = selectors.member_active_get(circle=circle, user=request.user)
-    can_coordinate = _can_coordinate(request, circle)
+    can_coordinate = may_coordinate(request.user, circle)
     return render(request, "circles/events/calendar.html", _context(
         circle, page_title=_("Events: %(circle)s") % {"circle": circle.name}, member=member,
         can_coordinate=can_coordinate,
@@ -103,7 +102,7 @@ def calendar(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def past(request: HttpRequest, slug: str) -> HttpResponse:
     circle = circle_get(slug=slug)
-    can_coordinate = _can_coordinate(request, circle)
+    can_coordinate = may_coordinate(request.user, circle)
     return render(request, "circles/events/past.html", _context(
         circle, page_title=_("Past events: %(circle)s") % {"circle": circle.name}, can_coordinate=can_coordinate,
         events=selectors.events_past(circle=circle, include_unpublished=can_coordinate),
@@ -118,7 +117,7 @@ def event_page(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
     if request.method == "POST" and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     member = selectors.member_active_get(circle=circle, user=request.user)
-    can_coordinate = _can_coordinate(request, circle)
+    can_coordinate = may_coordinate(request.user, circle)
     event = selectors.event_get(circle=circle, event_id=int(event_id), member=member,
                                 include_unpublished=can_coordinate)
     answer = selectors.own_answer(event)
@@ -228,7 +227,7 @@ def _ics_response(name: str, events: Iterable[Event], *, filename: str) -> HttpR
 def event_ics(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
     circle = circle_get(slug=slug)
     event = selectors.event_get(circle=circle, event_id=int(event_id),
-                                include_unpublished=_can_coordinate(request, circle))
+                                include_unpublished=may_coordinate(request.user, circle))
     return _ics_response(event.title, [event], filename=f"event-{event.pk}.ics")
 
 

@@ -31,10 +31,10 @@ from localsocial.circles.forms.help import (
 )
 from localsocial.circles.models import Helper, Member, Offer, VisitPayment
 from localsocial.circles.selectors import help as selectors
+from localsocial.circles.selectors.help import helper_vetting_problems
 from localsocial.circles.services import help as services
 from localsocial.circles.services.helpers import (
     helper_profile_set,
-    helper_vetting_problems,
     helper_vetting_update,
     member_become_helper,
 )

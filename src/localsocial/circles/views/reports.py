@@ -31,11 +31,11 @@ from localsocial.circles.services.circles import SLUG_URL
 from localsocial.circles.services.payments import tokens_text
 from localsocial.circles.services.reports import savings_proxy_remove, savings_proxy_set
 from localsocial.circles.views.coordinate import coordinator_page
+from localsocial.core.charts import Chart, bar_chart
+from localsocial.core.csv import protect_cell
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.jinja2env import date_format
-from localsocial.directory.csv_format import protect_cell
-from localsocial.stories.charts import Chart, bar_chart
-from localsocial.stories.views.dashboard import duration_words
+from localsocial.core.text import duration_words
 
 SECTIONS = ("members", "helpers", "help", "waits", "tokens", "money", "savings")
 

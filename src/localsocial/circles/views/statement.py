@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET
 
 from localsocial.circles.models import Account
 from localsocial.circles.selectors import ledger as selectors
+from localsocial.core.csv import protect_cell
 from localsocial.core.pagination import InvalidCursorError
-from localsocial.directory.csv_format import protect_cell
 
 PAGE_SIZE = settings.PAGE_SIZE
 

@@ -23,11 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from localsocial.circles.forms.wellbeing import CheckInForm, OptForm
 from localsocial.circles.models import Circle, Member, MemberStatus
+from localsocial.circles.models.reports import LONELY_FROM
 from localsocial.circles.selectors import wellbeing as selectors
 from localsocial.circles.selectors.membership import circle_get, member_get_own, member_in_circle
 from localsocial.circles.services.circles import SLUG_URL
 from localsocial.circles.services.wellbeing import (
-    LONELY_FROM,
     interval_days,
     wellbeing_checkin_record,
     wellbeing_checkins_due,

@@ -11,6 +11,26 @@ from django.utils.translation import gettext_lazy as _
 TITLE_MAX = 150
 BODY_MAX_CHARS = 20_000  # a hard ceiling far above the word limit: the form counts words
 PSEUDONYM_MAX = 60
+MAX_SERVICES = 10  # a story is about at most this many services
+# The same text from different addresses within this time is flagged for moderators.
+CROSS_AUTHOR_DUPLICATE_DAYS = 1
+# The address stored for an assisted story whose author has no email address: unique per
+# story, and in the reserved ".invalid" domain so that nothing can ever be sent to it.
+NO_EMAIL_DOMAIN = "no-email.invalid"
+# The address an erased author's stories keep (see personal_data_registry).
+ERASED_EMAIL_DOMAIN = "invalid"
+
+
+def email_is_placeholder(email: str) -> bool:
+    """True for the stand-in address of an assisted story or an erased author: nothing is
+    ever sent to it and it is not shown as an address."""
+    return email.endswith(("@" + NO_EMAIL_DOMAIN, "@" + ERASED_EMAIL_DOMAIN))
+
+
+def author_has_email(story: Story) -> bool:
+    """False when the story has no real address (an assisted story without one, or an
+    erased author): nothing is ever sent to it."""
+    return bool(story.author_email) and not email_is_placeholder(story.author_email)
 
 
 class StoryStatus(models.TextChoices):

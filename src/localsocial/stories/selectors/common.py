@@ -1,8 +1,9 @@
 """Reads shared by every part of the stories module: which organisations a story is about,
-and who may act for them."""
+who may act for them, and the hash by which secrets are stored and looked up."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,6 +12,12 @@ from localsocial.directory.models import Organisation, OrganisationMembership, S
 from localsocial.stories.models import Story
 
 RESPONDING_ROLES = (StaffRole.RESPONDER, StaffRole.ADMINISTRATOR)
+
+
+def secret_hash(secret: str) -> str:
+    """The SHA-256 stored for a secret (a private link, a follower's link): a row is found by
+    the hash of the secret it was given, so the database alone opens nothing."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def story_organisation_ids(*, story: Story) -> set[int]:

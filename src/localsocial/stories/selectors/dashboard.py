@@ -40,6 +40,7 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone, translation
 
+from localsocial.core.periods import months_between, period_bounds
 from localsocial.directory.models import Organisation
 from localsocial.stories.models import (
     Criticality,
@@ -121,25 +122,6 @@ def percentage(part: int, whole: int) -> float | None:
     if not whole:
         return None
     return round(100 * part / whole, 1)
-
-
-def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The period as [first moment, moment after the last day) in the site's time zone."""
-    zone = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(dt.datetime.combine(start, dt.time.min), zone),
-        timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min), zone),
-    )
-
-
-def months_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    """The first day of every month from ``start``'s to ``end``'s."""
-    months = []
-    index, last = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
-    while index <= last:
-        months.append(dt.date(index // 12, index % 12 + 1, 1))
-        index += 1
-    return months
 
 
 def _positions_needed(count: int) -> dict[float, tuple[int, int]]:

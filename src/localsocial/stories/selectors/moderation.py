@@ -53,7 +53,7 @@ from localsocial.stories.models import (
     Tag,
     TagSuggestion,
 )
-from localsocial.stories.models.story import VERY_CRITICAL
+from localsocial.stories.models.story import VERY_CRITICAL, author_has_email
 from localsocial.stories.personal_data import Finding, personal_data_find
 from localsocial.stories.selectors.common import RESPONDING_ROLES
 
@@ -461,8 +461,6 @@ def story_get_for_moderation(*, user: Any, story_id: int) -> StoryModeration:
     org_ids: set[int] = set()
     for service in services:
         org_ids.update(path_ids(service.organisation.path) or [service.organisation_id])
-    from localsocial.stories.services.moderation import author_has_email
-
     return StoryModeration(
         story=story,
         author_has_email=author_has_email(story),

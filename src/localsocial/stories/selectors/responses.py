@@ -5,11 +5,14 @@ reads a fixed number of queries, however long the conversation or the queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from localsocial.core.pagination import KeysetPage, keyset_paginate
@@ -22,14 +25,31 @@ from localsocial.stories.models import (
     Story,
     StoryStatus,
 )
-from localsocial.stories.services.common import secret_hash
-from localsocial.stories.services.responses import (
-    author_person_key,
-    response_can_edit,
-    response_edit_deadline,
-)
+from localsocial.stories.selectors.common import secret_hash, story_responder_memberships
 
 MODERATION_PAGE_SIZE = 50
+
+
+def author_person_key(*, story_id: int) -> str:
+    """The person key of a story's author when they act from their private page: one per
+    story, whichever device they use."""
+    return secret_hash(f"author:{story_id}")
+
+
+def response_edit_deadline(response: Response) -> datetime:
+    return response.created_at + timedelta(minutes=settings.STORIES_RESPONSE_EDIT_MINUTES)
+
+
+def response_can_edit(*, response: Response, user: Any, now: datetime | None = None) -> bool:
+    """The writer may still change this response: it is theirs, not rejected, and within the
+    edit window (``STORIES_RESPONSE_EDIT_MINUTES`` after it was written)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and response.responder_id == user.pk
+        and not response.is_author_reply
+        and response.status != ResponseStatus.REJECTED
+        and (now or timezone.now()) < response_edit_deadline(response)
+    )
 
 
 class HeldBecause:
@@ -75,8 +95,6 @@ def story_thread(
     Shows published responses and replies in the order they were written; a response still
     waiting for moderation is shown to its own writer (the responder, or the author on their
     page), marked as waiting."""
-    from localsocial.stories.selectors.common import story_responder_memberships
-
     is_author = _author_story(story, author_token)
     signed_in = bool(getattr(user, "is_authenticated", False))
     visible = Q(status=ResponseStatus.PUBLISHED)
@@ -143,8 +161,6 @@ def story_get_for_responding(*, user: Any, story_id: int) -> tuple[Story, list[O
     """A published story and the memberships through which ``user`` may answer it (at least
     one).  Raises Http404 when there is no such published story, PermissionDenied when the
     user may not respond for any organisation it is about."""
-    from localsocial.stories.selectors.common import story_responder_memberships
-
     story = Story.objects.filter(pk=story_id, status=StoryStatus.PUBLISHED).first()
     if story is None:
         raise Http404(_("There is no published story at this address."))

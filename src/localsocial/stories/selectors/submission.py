@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from localsocial.directory.models import Service
 from localsocial.directory.selectors import service_queryset_search
 from localsocial.stories.models import Story, StoryService, Tag, TagPolarity
-from localsocial.stories.services.common import secret_hash
-from localsocial.stories.services.submission import CROSS_AUTHOR_DUPLICATE_DAYS, MAX_SERVICES
+from localsocial.stories.models.story import CROSS_AUTHOR_DUPLICATE_DAYS, MAX_SERVICES
+from localsocial.stories.selectors.common import secret_hash
 
 SERVICE_RESULTS_SHOWN = 25
 

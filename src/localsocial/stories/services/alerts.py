@@ -39,6 +39,7 @@ from localsocial.stories.models import (
     Tag,
 )
 from localsocial.stories.selectors import alerts as selectors
+from localsocial.stories.services.common import story_progress_mark
 
 logger = logging.getLogger(__name__)
 
@@ -174,14 +175,6 @@ def alert_delete(*, user: Any, alert: AlertSubscription, request: HttpRequest | 
 
 
 # --- Matching a published story ---------------------------------------------------------------
-
-def alerts_queue_for_story(*, story_id: int) -> None:
-    """Enqueue the alert task for a newly published story.  Called once the publication has
-    committed (``stories.services.events``)."""
-    from localsocial.stories.tasks.alerts import alerts_match_story_task
-
-    alerts_match_story_task.enqueue(story_id=story_id)
-
 
 def alerts_match_story(*, story_id: int, now: datetime | None = None) -> int:
     """Match a published story to every alert and send the immediate ones.  Returns the
@@ -350,7 +343,5 @@ def _email_user(*, user: Any, subject: Callable[[], str], template: str, context
 
 def _mark_heard(*, story_ids: list[int], now: datetime) -> None:
     """An alert about the story went to its organisation's staff: it has been heard."""
-    from localsocial.stories.services.common import story_progress_mark
-
     for story_id in Story.objects.filter(pk__in=story_ids, heard_at__isnull=True).values_list("pk", flat=True):
         story_progress_mark(story_id=story_id, heard_at=now)

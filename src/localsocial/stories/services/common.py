@@ -8,20 +8,20 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from localsocial.core.email import site_url
 from localsocial.stories.models import Progress, Story
+from localsocial.stories.selectors.common import secret_hash
+from localsocial.stories.services.listing import story_listing_sync
 
 
 def secret_new() -> tuple[str, str]:
     """A new random secret for a private link, and the SHA-256 to store: ``(secret, hash)``."""
     secret = secrets.token_urlsafe(24)
     return secret, secret_hash(secret)
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def story_author_secret(story: Story) -> str:
@@ -46,6 +46,19 @@ def story_author_link_secret(*, story: Story) -> str:
         Story.objects.filter(pk=story.pk).update(author_token_hash=token_hash)
         story.author_token_hash = token_hash
     return secret
+
+
+@transaction.atomic
+def story_author_link_renew(*, story_id: int) -> str:
+    """The secret of the story's private link, for an email to the author.  The link is the
+    same every time (see ``services.common.story_author_secret``), so earlier emails keep
+    working.  Other parts use this when they need to send the author a link to their page."""
+    return story_author_link_secret(story=Story.objects.get(pk=story_id))
+
+
+def private_link(secret: str) -> str:
+    """The absolute address of the author's private page."""
+    return site_url(reverse("stories:mine", kwargs={"secret": secret}))
 
 
 def person_key(*, user: Any = None, anonymous_id: str | None = None) -> str:
@@ -79,8 +92,6 @@ def story_progress_mark(*, story_id: int, **times: Any) -> Story:
     ``change_planned_at``, ``changed_at``) that are not yet set, recompute ``progress`` and
     copy both onto the story's list rows.  Times already set are kept (the first one counts),
     so calling this twice is harmless."""
-    from localsocial.stories.services.listing import story_listing_sync
-
     allowed = {"heard_at", "read_at", "first_response_at", "change_planned_at", "changed_at"}
     unknown = set(times) - allowed
     if unknown:

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from localsocial.accounts.models import RoleGrant, SiteRole
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
 from localsocial.directory.models import Organisation, OrganisationMembership
@@ -39,8 +40,9 @@ from localsocial.stories.models import (
     Tag,
     TagSuggestion,
 )
-from localsocial.stories.models.story import VERY_CRITICAL
+from localsocial.stories.models.story import VERY_CRITICAL, author_has_email
 from localsocial.stories.selectors.common import RESPONDING_ROLES, story_organisation_ids
+from localsocial.stories.services.common import private_link, story_author_link_secret
 from localsocial.stories.services.events import story_hidden_effects, story_published_effects
 from localsocial.stories.services.listing import story_listing_refresh, story_listing_sync
 
@@ -78,18 +80,7 @@ def story_public_path(story: Story) -> str:
 def _author_private_url(story: Story) -> str:
     """The author's private link: the same one every email carries (derived from the story;
     see ``services.common.story_author_secret``)."""
-    from localsocial.stories.services.common import story_author_link_secret
-    from localsocial.stories.services.submission import private_link
-
     return private_link(story_author_link_secret(story=story))
-
-
-def author_has_email(story: Story) -> bool:
-    """False when the story has no real address (an assisted story without one, or an
-    erased author): nothing is ever sent to it."""
-    from localsocial.stories.services.submission import email_is_placeholder
-
-    return bool(story.author_email) and not email_is_placeholder(story.author_email)
 
 
 def _story_text(story: Story) -> dict[str, str]:
@@ -639,8 +630,6 @@ def provider_notice_ask_review(
 
 def _moderator_emails() -> list[str]:
     """The addresses of every active moderator and site administrator (they share the queue)."""
-    from localsocial.accounts.models import RoleGrant, SiteRole
-
     return sorted(set(
         RoleGrant.objects.filter(
             role__in=[SiteRole.MODERATOR, SiteRole.SITE_ADMIN], user__is_active=True, user__erased_at__isnull=True

@@ -163,14 +163,6 @@ def follower_stop(*, token: str) -> bool:
 
 # --- Telling followers ------------------------------------------------------------------------
 
-def followers_notify(*, response_id: int) -> None:
-    """Queue the emails to a story's followers about a newly published response.  Called after
-    commit (``services.events.response_published_effects``); the task does the work, once."""
-    from localsocial.stories.tasks.reading import followers_notify_task
-
-    followers_notify_task.enqueue(response_id=response_id)
-
-
 def followers_notify_send(*, response_id: int) -> int:
     """Email every confirmed follower of the response's story about it, once.
 

@@ -16,7 +16,6 @@ Rules the services keep (docs/stories-responding.md explains why):
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +41,14 @@ from localsocial.stories.models import (
     StoryStatus,
 )
 from localsocial.stories.models.responses import RESPONSE_MAX_CHARS
-from localsocial.stories.services.common import secret_hash
+from localsocial.stories.models.story import email_is_placeholder
+from localsocial.stories.selectors.common import secret_hash, story_responder_memberships
+from localsocial.stories.selectors.responses import (
+    response_can_edit,
+)
+from localsocial.stories.services.common import (
+    story_progress_mark,
+)
 from localsocial.stories.services.events import response_published_effects
 
 CHANGE_DESCRIPTION_MAX_CHARS = 2_000
@@ -95,12 +101,6 @@ def author_reply_signature(*, story: Story) -> str:
     return _("%(pseudonym)s (the author)") % {"pseudonym": story.pseudonym}
 
 
-def author_person_key(*, story_id: int) -> str:
-    """The person key of a story's author when they act from their private page: one per
-    story, whichever device they use."""
-    return secret_hash(f"author:{story_id}")
-
-
 def story_for_author_token(*, token: str) -> Story | None:
     """The story whose private link carries ``token`` (only its SHA-256 is stored)."""
     if not token:
@@ -128,22 +128,6 @@ def responder_published_count(*, user: Any) -> int:
 
 def responder_is_trusted(*, user: Any) -> bool:
     return responder_published_count(user=user) >= settings.STORIES_RESPONDER_TRUSTED_AFTER
-
-
-def response_edit_deadline(response: Response) -> datetime:
-    return response.created_at + timedelta(minutes=settings.STORIES_RESPONSE_EDIT_MINUTES)
-
-
-def response_can_edit(*, response: Response, user: Any, now: datetime | None = None) -> bool:
-    """The writer may still change this response: it is theirs, not rejected, and within the
-    edit window (``STORIES_RESPONSE_EDIT_MINUTES`` after it was written)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and response.responder_id == user.pk
-        and not response.is_author_reply
-        and response.status != ResponseStatus.REJECTED
-        and (now or timezone.now()) < response_edit_deadline(response)
-    )
 
 
 def _clean_text(
@@ -192,8 +176,6 @@ class ResponseEditClosed(PermissionDenied):
 def responder_membership_for(*, story: Story, user: Any, organisation: Organisation) -> OrganisationMembership:
     """The membership through which ``user`` responds for ``organisation`` on ``story``;
     PermissionDenied when there is none, or the story is not published."""
-    from localsocial.stories.selectors.common import story_responder_memberships
-
     if story.status != StoryStatus.PUBLISHED:
         raise PermissionDenied(_("Only a published story can be answered."))
     for membership in story_responder_memberships(user=user, story=story):
@@ -335,8 +317,6 @@ def response_reject(*, response_id: int, moderator: Any, reason: str, request: H
         actor=moderator, action="stories.response_reject", target=response,
         after={"status": response.status, "rejection_reason": reason}, request=request,
     )
-    from localsocial.stories.services.submission import email_is_placeholder
-
     if response.is_author_reply and not email_is_placeholder(response.story.author_email):
         to, language = response.story.author_email, None
     elif not response.is_author_reply and response.responder is not None and response.responder.email:
@@ -392,52 +372,8 @@ def change_confirm(*, response_id: int, story_id: int, happened: bool, note: str
     response.author_confirmation_note = note
     response.save(update_fields=["author_confirmed", "author_confirmed_at", "author_confirmation_note"])
     if happened:
-        from localsocial.stories.services.common import story_progress_mark
-
         story_progress_mark(story_id=story_id, changed_at=now)
     return response
-
-
-def change_confirmation_request(*, response_id: int) -> None:
-    """Enqueue the email asking the author to confirm a claimed change (after commit)."""
-    from localsocial.stories.tasks.responses import change_confirmation_send_task
-
-    change_confirmation_send_task.enqueue(response_id=response_id)
-
-
-@transaction.atomic
-def change_confirmation_send(*, response_id: int) -> bool:
-    """Ask the author, once, whether a published change claim happened: claims the response
-    (``confirmation_requested_at`` from NULL to now) and emails the author.  True when this
-    call sent it; running it again sends nothing."""
-    claimed = (
-        Response.objects.filter(
-            pk=response_id, status=ResponseStatus.PUBLISHED, is_author_reply=False, confirmation_requested_at__isnull=True
-        )
-        .exclude(change="")
-        .update(confirmation_requested_at=timezone.now())
-    )
-    if not claimed:
-        return False
-    from localsocial.stories.services.submission import (
-        email_is_placeholder,
-        private_link,
-        story_author_link_renew,
-    )
-
-    response = Response.objects.select_related("story", "organisation").get(pk=response_id)
-    story = response.story
-    if email_is_placeholder(story.author_email):
-        return False  # an assisted story told without email: staff pass such news on by phone
-    # The author's link is the same one as in every earlier email (derived, not stored).
-    secret = story_author_link_renew(story_id=story.pk)
-    email_send(
-        to=story.author_email,
-        subject=_("Did this change happen?"),
-        template="stories/email/responses_change_confirm.txt",
-        context={"response": response, "story": story, "link": f"{private_link(secret)}#response-{response.pk}"},
-    )
-    return True
 
 
 # --- Helpful ratings --------------------------------------------------------------------------

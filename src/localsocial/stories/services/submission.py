@@ -27,12 +27,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from localsocial.core.email import email_send, site_url
+from localsocial.core.email import email_send
 from localsocial.core.services import audit_record
 from localsocial.directory.models import Service
 from localsocial.stories.models import (
@@ -51,23 +50,20 @@ from localsocial.stories.models.story import (
     ASSISTED_ROUTES,
     BODY_MAX_CHARS,
     EDITABLE_STATUSES,
+    MAX_SERVICES,
+    NO_EMAIL_DOMAIN,
     PSEUDONYM_MAX,
     TITLE_MAX,
+    email_is_placeholder,
 )
-from localsocial.stories.services.common import secret_new, story_author_link_secret
+from localsocial.stories.services.common import private_link, secret_new, story_author_link_secret
+from localsocial.stories.services.events import story_hidden_effects
 
-MAX_SERVICES = 10
 MAX_SUGGESTED_TAGS = 5
 TAG_NAME_MAX = 60
 CONSENT_NOTE_MAX = 300
 # The same text from the same address within this time is the same story sent twice.
 SAME_AUTHOR_DUPLICATE_DAYS = 30
-# The same text from different addresses within this time is flagged for moderators.
-CROSS_AUTHOR_DUPLICATE_DAYS = 1
-# The address stored for an assisted story whose author has no email address: unique per
-# story, and in the reserved ".invalid" domain so that nothing can ever be sent to it.
-NO_EMAIL_DOMAIN = "no-email.invalid"
-ERASED_EMAIL_DOMAIN = "invalid"
 # Statuses from which the author may withdraw a story.
 WITHDRAWABLE_STATUSES = (
     StoryStatus.PENDING,
@@ -307,17 +303,6 @@ def _services_checked(service_ids: Iterable[Any], errors: dict[str, list[str]]) 
 def no_email_placeholder() -> str:
     """The address stored for an assisted story told by someone without email."""
     return f"assisted-{pysecrets.token_hex(8)}@{NO_EMAIL_DOMAIN}"
-
-
-def email_is_placeholder(email: str) -> bool:
-    """True for the stand-in address of an assisted story or an erased author: nothing is
-    ever sent to it and it is not shown as an address."""
-    return email.endswith(("@" + NO_EMAIL_DOMAIN, "@" + ERASED_EMAIL_DOMAIN))
-
-
-def private_link(secret: str) -> str:
-    """The absolute address of the author's private page."""
-    return site_url(reverse("stories:mine", kwargs={"secret": secret}))
 
 
 def _tags_and_suggestions(
@@ -606,8 +591,6 @@ def story_withdraw(*, story_id: int) -> Story:
     """The author withdraws their story: it leaves every list at once and its public page
     becomes a stub.  Its text and revisions are kept (moderators may still need them).
     Raises ``StoryNotWithdrawable`` when it is already withdrawn or was not published."""
-    from localsocial.stories.services.events import story_hidden_effects
-
     story = Story.objects.select_for_update().get(pk=story_id)
     if story.status not in WITHDRAWABLE_STATUSES:
         raise StoryNotWithdrawable(story.status)
@@ -618,14 +601,6 @@ def story_withdraw(*, story_id: int) -> Story:
     story.save(update_fields=["status", "withdrawn_at", "last_activity_at", "updated_at"])
     story_hidden_effects(story=story)
     return story
-
-
-@transaction.atomic
-def story_author_link_renew(*, story_id: int) -> str:
-    """The secret of the story's private link, for an email to the author.  The link is the
-    same every time (see ``services.common.story_author_secret``), so earlier emails keep
-    working.  Other parts use this when they need to send the author a link to their page."""
-    return story_author_link_secret(story=Story.objects.get(pk=story_id))
 
 
 MAX_LINKS_SENT = 50

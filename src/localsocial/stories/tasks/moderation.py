@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from localsocial.stories.services.moderation import stories_release_due
+
 
 @task()
 def stories_release_due_task() -> dict[str, int]:
     """Publish every held story whose time has come and every story whose providers have all
     said go ahead or let their deadline pass.  Returns ``{"held": n, "notice": m}``."""
-    from localsocial.stories.services.moderation import stories_release_due
-
     return stories_release_due()

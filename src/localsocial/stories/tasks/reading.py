@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from localsocial.stories.services.reading import followers_notify_send
+
 
 @task()
 def followers_notify_task(*, response_id: int) -> int:
     """Email the followers of the response's story, once (see
     ``services.reading.followers_notify_send``; running it twice sends nothing more)."""
-    from localsocial.stories.services.reading import followers_notify_send
-
     return followers_notify_send(response_id=response_id)

@@ -16,55 +16,15 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
+from localsocial.core.charts import Chart, bar_chart
+from localsocial.core.csv import protect_cell
 from localsocial.core.jinja2env import date_format
-from localsocial.directory.csv_format import protect_cell
+from localsocial.core.text import HOUR, duration_words, percent_text
 from localsocial.directory.models import Organisation
-from localsocial.stories.charts import Chart, bar_chart
 from localsocial.stories.forms.alerts import DateRangeForm
 from localsocial.stories.selectors.dashboard import Dashboard, dashboard_for_organisation_cached
-
-HOUR = 3600
-DAY = 24 * HOUR
-
-
-def duration_words(seconds: float | None) -> str:
-    """A wait in plain words: "less than a minute", "25 minutes", "3 hours and 20 minutes",
-    "30 hours", "4 days and 2 hours"."""
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return _("less than a minute")
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
-    if seconds < 10 * HOUR:
-        hours, rest = divmod(minutes, 60)
-        hours_text = ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
-        if not rest:
-            return hours_text
-        return _("%(hours)s and %(minutes)s") % {
-            "hours": hours_text, "minutes": ngettext("%(n)s minute", "%(n)s minutes", rest) % {"n": rest},
-        }
-    hours = round(seconds / HOUR)
-    if hours < 48:
-        return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
-    days, rest = divmod(hours, 24)
-    days_text = ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
-    if not rest:
-        return days_text
-    return _("%(days)s and %(hours)s") % {
-        "days": days_text, "hours": ngettext("%(n)s hour", "%(n)s hours", rest) % {"n": rest},
-    }
-
-
-def percent_text(value: float | None) -> str:
-    """82.5 → "82.5%", 80.0 → "80%"; empty for None."""
-    if value is None:
-        return ""
-    return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
 
 
 def _organisation_for_dashboard(request: HttpRequest, slug: str) -> Organisation:

@@ -24,10 +24,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from localsocial.accounts.ratelimits import attempt_limited, ip_key, rate, value_key
+from localsocial.core.csv import protect_cell
 from localsocial.core.email import site_url
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.core.views import rate_limited
-from localsocial.directory.csv_format import protect_cell
 from localsocial.stories import feeds
 from localsocial.stories.forms.reading import FollowForm, StoryListForm
 from localsocial.stories.models import ListingScope, Story, StoryStatus

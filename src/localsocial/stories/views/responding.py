@@ -153,7 +153,7 @@ def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
         "back_href": _story_url(response.story_id, response.pk),
         "edit_minutes": settings.STORIES_RESPONSE_EDIT_MINUTES,
     }
-    if not services.response_can_edit(response=response, user=request.user):
+    if not selectors.response_can_edit(response=response, user=request.user):
         return _edit_closed(request, context)
     form = ResponseTextForm(request.POST if request.method == "POST" else None, initial=_text_initial(response))
     if request.method == "POST" and form.is_valid():
@@ -181,7 +181,7 @@ def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
     context.update(
         page_title=page_title(_("Change your response"), form),
         form=form,
-        deadline=services.response_edit_deadline(response),
+        deadline=selectors.response_edit_deadline(response),
     )
     return render(request, "stories/responses/edit.html", context)
 
@@ -370,7 +370,7 @@ def response_rate(request: HttpRequest, response_id: int) -> HttpResponse:
         story = _author_story(author_token)
         if story.pk != story_id:
             raise PermissionDenied
-        key, by_author = services.author_person_key(story_id=story_id), True
+        key, by_author = selectors.author_person_key(story_id=story_id), True
     elif request.user.is_authenticated:
         key, by_author = person_key(user=request.user), False
     else:

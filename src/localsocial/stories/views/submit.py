@@ -29,7 +29,8 @@ from localsocial.stories.forms.submission import (
     personal_data_warnings,
 )
 from localsocial.stories.models import Story, StoryStatus
-from localsocial.stories.models.story import BODY_MAX_CHARS, EDITABLE_STATUSES
+from localsocial.stories.models.story import BODY_MAX_CHARS, EDITABLE_STATUSES, email_is_placeholder
+from localsocial.stories.selectors.responses import story_thread
 from localsocial.stories.selectors.submission import (
     ServiceChoice,
     services_for_telling,
@@ -41,7 +42,6 @@ from localsocial.stories.services.submission import (
     WITHDRAWABLE_STATUSES,
     StoryNotEditable,
     StoryNotWithdrawable,
-    email_is_placeholder,
     feelings_word_limit,
     max_age_months,
     story_author_edit,
@@ -278,8 +278,6 @@ def _public_url(story: Story) -> str:
 
 
 def _thread(request: HttpRequest, story: Story, secret: str) -> dict[str, Any]:
-    from localsocial.stories.selectors.responses import story_thread
-
     # One key per story's author, whatever device they use: the author rates once.
     key = person_key(anonymous_id=f"story-author:{story.pk}")
     return story_thread(story=story, user=request.user, author_token=secret, person_key=key)

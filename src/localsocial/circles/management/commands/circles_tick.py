@@ -16,6 +16,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from localsocial.circles.services.membership import memberships_tick
+from localsocial.circles.services.referrals import referrals_redact_ended
+from localsocial.circles.services.wellbeing import wellbeing_reminders_send
+
 
 class Command(BaseCommand):
     help = (
@@ -24,10 +28,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from localsocial.circles.services.membership import memberships_tick
-        from localsocial.circles.services.referrals import referrals_redact_ended
-        from localsocial.circles.services.wellbeing import wellbeing_reminders_send
-
         result = memberships_tick()
         self.stdout.write(
             f"Reminders emailed: {result.reminders_emailed}; to phone or write: {result.reminders_to_contact}; "

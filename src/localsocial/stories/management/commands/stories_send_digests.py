@@ -8,6 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from localsocial.stories.services.alerts import alerts_send_digests
+from localsocial.stories.tasks.alerts import alerts_send_digests_task
+
 
 class Command(BaseCommand):
     help = (
@@ -23,12 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["enqueue"]:
-            from localsocial.stories.tasks.alerts import alerts_send_digests_task
-
             alerts_send_digests_task.enqueue()
             self.stdout.write("Queued the daily digests.")
             return
-        from localsocial.stories.services.alerts import alerts_send_digests
-
         sent = alerts_send_digests()
         self.stdout.write(f"Sent {sent} daily digest(s).")

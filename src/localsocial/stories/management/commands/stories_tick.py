@@ -11,6 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from localsocial.stories.services.moderation import stories_release_due
+from localsocial.stories.tasks.moderation import stories_release_due_task
+
 
 class Command(BaseCommand):
     help = (
@@ -26,13 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["enqueue"]:
-            from localsocial.stories.tasks.moderation import stories_release_due_task
-
             stories_release_due_task.enqueue()
             self.stdout.write("Queued the moderation clock.")
             return
-        from localsocial.stories.services.moderation import stories_release_due
-
         counts = stories_release_due()
         self.stdout.write(
             f"Published {counts['held']} held and {counts['notice']} after provider notice."

@@ -1,4 +1,4 @@
-"""Server-drawn SVG bar charts (pygal) for the dashboard, as ``data:`` images.
+"""Server-drawn SVG bar charts (pygal) for dashboards and reports, as ``data:`` images.
 
 Why ``data:`` images: the Content Security Policy allows styles only from our own files, and
 an SVG drawn into the page would bring its own ``<style>``.  An SVG *image* is a separate
