@@ -12,7 +12,12 @@ from localsocial.core import search_sources as search_registry
 from localsocial.core.metrics import Observation, metric_observations, metric_register
 from localsocial.core.navigation import navigation_entries, navigation_register
 from localsocial.core.open_data import DatasetFormat, dataset_register, datasets
-from localsocial.core.search_sources import SearchHit, search_everywhere, search_source_register, search_sources
+from localsocial.core.search_sources import (
+    SearchHit,
+    search_everywhere,
+    search_source_register,
+    search_sources,
+)
 from localsocial.core.work_links import WorkLink, work_links_for, work_links_register
 from tests.factories import UserFactory
 
@@ -39,7 +44,7 @@ def test_every_section_is_registered_by_its_own_app_in_the_old_order():
         "stories", "circles", "green", "communities", "insight", "engage", "directory",
     ]
     built = {entry.name: entry.built for entry in navigation_entries()}
-    assert built["stories"] and built["circles"] and built["directory"]
+    assert all(built[name] for name in ("stories", "circles", "directory"))
     assert not any(built[name] for name in ("green", "communities", "insight", "engage"))
 
 
@@ -192,5 +197,5 @@ def test_registering_a_metric_again_replaces_it_and_a_backwards_period_is_refuse
     assert metrics.metric_get("trees-planted").label == "Trees planted"
     assert metric_observations("trees-planted", area_gss_codes=None, start=dt.date(2026, 1, 1),
                                end=dt.date(2026, 1, 31))[0].value == 7
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ends before it starts"):
         metric_observations("trees-planted", area_gss_codes=None, start=dt.date(2026, 2, 1), end=dt.date(2026, 1, 1))
