@@ -199,3 +199,36 @@ def test_registering_a_metric_again_replaces_it_and_a_backwards_period_is_refuse
                                end=dt.date(2026, 1, 31))[0].value == 7
     with pytest.raises(ValueError, match="ends before it starts"):
         metric_observations("trees-planted", area_gss_codes=None, start=dt.date(2026, 2, 1), end=dt.date(2026, 1, 1))
+
+
+# --- The metrics_list command ----------------------------------------------------------------
+
+def test_metrics_list_names_every_registered_metric():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("metrics_list", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "slug,unit,label,description"
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "circles-active-members", "circles-help-hours", "stories-published", "stories-responded",
+    ]
+
+
+def test_metrics_list_prints_a_metrics_figures_as_csv():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    metric_register("trees-planted", label="Trees planted", unit="trees", description="",
+                    fn=lambda areas, s, e: [Observation(code, s, 3) for code in areas or ["E09000009"]])
+    out = StringIO()
+    call_command("metrics_list", "--metric", "trees-planted", "--from", "2026-01-01", "--to", "2026-01-31",
+                 "--area", "E09000001", stdout=out)
+
+    assert out.getvalue().splitlines() == ["area_gss,period,value", "E09000001,2026-01-01,3"]
+    with pytest.raises(CommandError, match="No metric"):
+        call_command("metrics_list", "--metric", "nothing", "--from", "2026-01-01", "--to", "2026-01-31")
