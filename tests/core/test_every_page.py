@@ -20,7 +20,7 @@ from tests.helpers import sign_in_verified
 pytestmark = pytest.mark.django_db
 
 PUBLIC = [
-    "/", "/accessibility/", "/privacy/", "/cookies/", "/feedback/",
+    "/", "/accessibility/", "/privacy/", "/cookies/", "/feedback/", "/search/", "/search/?q=bins", "/open-data/",
     "/stories/", "/circles/", "/green/", "/communities/", "/insight/", "/engage/",
     "/directory/", "/directory/?q=river", "/directory/organisations/riverside/",
     "/directory/services/bin-collection/",

@@ -13,6 +13,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from localsocial.accounts.models import RoleGrant, User, email_normalise
+from localsocial.accounts.two_factor_rules import two_factor_rules
 
 BACKUP_DEVICE_NAME = "backup"
 
@@ -29,17 +30,17 @@ def user_is_organisation_staff(*, user: Any) -> bool:
 
 
 def user_requires_two_factor(*, user: Any) -> bool:
-    """True for anyone who holds a role beyond member of the public: organisation staff,
-    moderators, coordinators, facilitators and administrators."""
+    """True for anyone who holds a role beyond member of the public: site roles (moderators,
+    administrators), organisation staff, and the roles modules register in
+    ``accounts.two_factor_rules`` (circle coordinators, facilitators…).  Stops at the first
+    role found."""
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser or user.site_roles():
         return True
     if user_is_organisation_staff(user=user):
         return True
-    from localsocial.circles.models import CircleCoordinator
-
-    return CircleCoordinator.objects.filter(user=user).exists()
+    return any(rule(user) for rule in two_factor_rules().values())
 
 
 def user_get_by_email(*, email: str) -> User | None:
@@ -99,6 +100,17 @@ def user_memberships(*, user: Any) -> list[Any]:
         .select_related("organisation")
         .order_by("organisation__name")
     )
+
+
+def user_memberships_cached(*, user: Any) -> list[Any]:
+    """``user_memberships``, read once per user object (one request): the account page and
+    each module's "Your work" links share the one query."""
+    cached = getattr(user, "_memberships_cache", None)
+    if cached is None:
+        cached = user_memberships(user=user)
+        user._memberships_cache = cached
+        user._is_org_staff_cache = bool(cached)
+    return list(cached)
 
 
 def _require(actor: Any, perm: str, obj: Any = None) -> None:

@@ -23,7 +23,9 @@ class CirclesConfig(AppConfig):
     def ready(self) -> None:
         from localsocial.circles import rules  # noqa: F401  (registers the permissions)
         from localsocial.circles.personal_data import register as personal_data_register
+        from localsocial.circles.registrations import register as registries_register
 
         personal_data_register()
+        registries_register()
 
         post_migrate.connect(_ledger_triggers_ensure, sender=self, dispatch_uid="circles_ledger_triggers_ensure")

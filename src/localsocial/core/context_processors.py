@@ -7,27 +7,20 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext as _
+
+from localsocial.core.navigation import navigation_entries
 
 COOKIE_SEEN = "ls_cookies_seen"
 
 
 def _nav_items(request: HttpRequest) -> list[dict[str, Any]]:
-    items = [
-        (_("Stories"), "stories:index"),
-        (_("Circles"), "circles:index"),
-        (_("Green Things"), "green:index"),
-        (_("Communities"), "communities:index"),
-        (_("Insight"), "insight:index"),
-        (_("Engage"), "engage:index"),
-        (_("Directory"), "directory:index"),
-    ]
+    """The header's links: every section registered in ``core.navigation``, in order."""
     path = request.path
     out = []
-    for text, name in items:
-        href = reverse(name)
+    for entry in navigation_entries():
+        href = reverse(entry.url_name)
         active = path.startswith(href)
-        out.append({"href": href, "text": text, "active": active, "current": path == href})
+        out.append({"href": href, "text": str(entry.label), "active": active, "current": path == href})
     return out
 
 

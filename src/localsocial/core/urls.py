@@ -13,6 +13,8 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/", views.search, name="search"),
+    path("open-data/", views.open_data, name="open_data"),
     path("accessibility/", views.information_page,
          _information("accessibility", gettext_noop("Accessibility statement")), name="accessibility"),
     path("privacy/", views.information_page, _information("privacy", gettext_noop("Privacy")), name="privacy"),

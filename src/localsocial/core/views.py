@@ -17,6 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from localsocial.core.context_processors import COOKIE_SEEN
+from localsocial.core.navigation import navigation_entries
+from localsocial.core.open_data import datasets
+from localsocial.core.search_forms import SiteSearchForm
+from localsocial.core.search_sources import search_everywhere
 
 logger = logging.getLogger(__name__)
 
@@ -31,26 +35,45 @@ def safe_next(request: HttpRequest, fallback: str = "/") -> str:
 
 
 def _modules() -> list[dict[str, str]]:
+    """The home page's cards: every registered section that has a description, in order."""
     return [
-        {"name": "stories:index", "title": _("Stories"),
-         "text": _("Tell your story about a health, care or council service and get an answer in public.")},
-        {"name": "circles:index", "title": _("Circles"),
-         "text": _("Get practical help from vetted helpers and neighbours, and help others, paid in time.")},
-        {"name": "green:index", "title": _("Green Things"),
-         "text": _("Do an easy green thing and see the carbon your community has saved.")},
-        {"name": "communities:index", "title": _("Communities"),
-         "text": _("Learn from people doing the same job as you in other councils and services.")},
-        {"name": "insight:index", "title": _("Insight"),
-         "text": _("Compare areas with their nearest neighbours and use the open data.")},
-        {"name": "engage:index", "title": _("Engage"),
-         "text": _("Take part in consultations, polls and budgets, and follow each decision.")},
-        {"name": "directory:index", "title": _("Directory"),
-         "text": _("Find councils, NHS bodies, charities and the services they run.")},
+        {"name": entry.url_name, "title": str(entry.label), "text": str(entry.description)}
+        for entry in navigation_entries()
+        if entry.description
     ]
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"page_title": "", "modules": _modules()})
+
+
+SEARCH_RESULTS_PER_SOURCE = 5
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Every registered search source (core.search_sources), a few results from each."""
+    form = SiteSearchForm(request.GET if "q" in request.GET else None)
+    query = ""
+    sections: list[Any] = []
+    if form.is_bound and form.is_valid():
+        query = form.cleaned_data["q"]
+        sections = search_everywhere(query=query, limit=SEARCH_RESULTS_PER_SOURCE, user=request.user)
+    if form.is_bound and not form.is_valid():
+        title = _("Error: Search Local Social")
+    elif query:
+        title = _("Search results for “%(query)s”") % {"query": query}
+    else:
+        title = _("Search Local Social")
+    return render(
+        request, "core/search.html",
+        {"page_title": title, "form": form, "query": query, "sections": sections},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+def open_data(request: HttpRequest) -> HttpResponse:
+    """The open datasets every module registered (core.open_data)."""
+    return render(request, "core/open_data.html", {"page_title": _("Open data"), "datasets": datasets()})
 
 
 def information_page(request: HttpRequest, *, template: str, title: str) -> HttpResponse:

@@ -118,3 +118,18 @@ def directory_export_lines() -> Iterator[str]:
     for row in directory_export_rows():
         writer.writerow(row)
         yield line.value
+
+
+# The open data leaves out the contact email addresses and phone numbers: the directory's
+# public pages do not show them (a small charity's contact is often one person's own).
+OPEN_DATA_LEFT_OUT = ("email", "phone")
+
+
+def directory_open_data_lines() -> Iterator[str]:
+    """The public directory as lines of CSV: the export's columns without contact details."""
+    kept = [index for index, column in enumerate(COLUMNS) if column not in OPEN_DATA_LEFT_OUT]
+    line = _Line()
+    writer = csv.writer(line, lineterminator="\r\n")
+    for row in directory_export_rows():
+        writer.writerow([row[index] for index in kept])
+        yield line.value

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from localsocial.core.forms import form_errors_apply
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.directory import selectors, services
-from localsocial.directory.exports import directory_export_lines
+from localsocial.directory.exports import directory_export_lines, directory_open_data_lines
 from localsocial.directory.forms import (
     BrowseForm,
     DirectoryImportForm,
@@ -291,4 +291,11 @@ def directory_export_download(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(directory_export_lines(), content_type="text/csv; charset=utf-8")
     filename = f"directory-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def directory_open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The whole public directory (areas, organisations, services) as open data, for anyone."""
+    response = StreamingHttpResponse(directory_open_data_lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="directory.csv"'
     return response

@@ -23,6 +23,8 @@ class StoriesConfig(AppConfig):
     def ready(self) -> None:
         from localsocial.stories import rules  # noqa: F401  (registers the permissions)
         from localsocial.stories.personal_data_registry import register as personal_data_register
+        from localsocial.stories.registrations import register as registries_register
 
         personal_data_register()
+        registries_register()
         post_migrate.connect(_search_index_ensure, sender=self, dispatch_uid="stories_search_index_ensure")

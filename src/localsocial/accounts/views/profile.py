@@ -25,6 +25,7 @@ from localsocial.accounts.forms import (
 )
 from localsocial.accounts.models import SiteRole, User
 from localsocial.accounts.views.common import language_cookie_set
+from localsocial.core.work_links import work_links_for
 
 
 def _user(request: HttpRequest) -> User:
@@ -49,10 +50,12 @@ def profile(request: HttpRequest) -> HttpResponse:
                     user.preferred_language or getattr(request, "LANGUAGE_CODE", ""), ""
                 )
             ),
-            "memberships": selectors.user_memberships(user=user),
+            "memberships": selectors.user_memberships_cached(user=user),
             "two_factor": selectors.two_factor_status(user=user),
             "two_factor_required": selectors.user_requires_two_factor(user=user),
             "session_verified": user.is_verified(),  # type: ignore[attr-defined]
+            # What each module's roles give this person to do (core.work_links).
+            "work_links": work_links_for(user=user),
         },
     )
 
