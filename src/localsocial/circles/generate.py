@@ -142,7 +142,8 @@ MATCH_COLUMNS = ["id", "request_id", "helper_id", "status", "score", "proposed_b
                  "responded_at"]
 VISIT_COLUMNS = ["id", "circle_id", "request_id", "match_id", "helper_id", "planned_start", "planned_end",
                  "checked_in_at", "checked_out_at", "member_confirmed_at", "helper_confirmed_at",
-                 "coordinator_confirmed_at", "completed_at", "payment", "transfer_id", "created_at"]
+                 "coordinator_confirmed_at", "coordinator_confirmed_by_id", "completed_at", "quarters", "payment",
+                 "transfer_id", "created_at"]
 
 # The tables whose user triggers are off while the load runs on PostgreSQL (the ledger's rules
 # and balances, and the reports' totals of requests and visits).
@@ -534,7 +535,7 @@ def _visits(ctx: GenerateContext, ids: _Ids, circle: _Circle, visits: int) -> in
         rows.entries += [(transfer, account, -quarters, done), (transfer, help_account, quarters, done)]
         circle.balances[who] -= quarters
         rows.visits.append((visit, circle.id, request, match, helper, start, done, start, done, None, None, done,
-                            done, "paid", transfer, accepted))
+                            circle.coordinator_id, done, quarters, "paid", transfer, accepted))
         if len(rows) >= CHUNK:
             written += rows.write()
     return written + rows.write()
