@@ -199,3 +199,57 @@ def test_the_printed_table_lists_every_demo_sign_in(demo_output):
         assert any(line.startswith(person.email + " ") for line in demo_output.splitlines())
     assert "Site administrator" in demo_output
     assert "Member of the public" in demo_output
+
+
+def test_the_demo_runs_every_registered_step_in_its_declared_order(settings, monkeypatch):
+    # Given two module steps registered out of order, the way a module's demo.py would
+    from localsocial.core import demo_registry
+
+    monkeypatch.setattr(demo_registry, "_STEPS", dict(demo_registry._STEPS))
+    ran: list[tuple[str, int]] = []
+
+    @demo_registry.demo_step("tests.late", order=5000)
+    def late(ctx):
+        ran.append(("late", len(ctx.people)))
+        return {"late things": 1}
+
+    @demo_registry.demo_step("tests.early", order=4000)
+    def early(ctx):
+        ran.append(("early", len(ctx.people)))
+        return {"early things": 2}
+
+    # When the demo is loaded
+    settings.DEBUG = True
+    output = run_demo()
+
+    # Then they run after the platform's people, in their order, and their counts are printed
+    assert ran == [("early", 8), ("late", 8)]
+    assert "2 early things" in output
+    assert "1 late things" in output
+    names = [step.name for step in demo_registry.demo_steps()]
+    assert names[:3] == ["directory", "accounts", "directory.postcodes"]
+    assert names[-2:] == ["tests.early", "tests.late"]
+
+
+def test_a_module_step_finds_the_platforms_people_and_organisations(monkeypatch):
+    # Given a module step that reads what the platform's demo made
+    from localsocial.accounts.models import SiteRole
+    from localsocial.core import demo_registry
+
+    monkeypatch.setattr(demo_registry, "_STEPS", dict(demo_registry._STEPS))
+    seen: dict[str, str] = {}
+
+    @demo_registry.demo_step("tests.reader", order=4000)
+    def reader(ctx):
+        seen["public"] = ctx.people["public"].email
+        seen["coordinator"] = ctx.with_site_role(SiteRole.CIRCLE_COORDINATOR).email
+        seen["council"] = ctx.organisations["london-borough-of-northgate"].name
+        return {}
+
+    # When the demo is loaded, twice
+    demo_registry.demo_load()
+    demo_registry.demo_load()
+
+    # Then it found them by key, by site role and by slug (also when they existed already)
+    assert seen == {"public": "public@demo.invalid", "coordinator": "coordinator@demo.invalid",
+                    "council": "London Borough of Northgate"}

@@ -1,4 +1,7 @@
-"""The demo: a small, fictional but plausible directory and one person for every role.
+"""The platform's demo: a small, fictional but plausible directory and one person for every role.
+
+Registered as demo steps (``core/demo_registry.py``), like every module's own demo in its
+``demo.py``; ``localsocial demo`` runs them all in order.
 
 Everything here is made up except the identifier *formats* and the Local Government Service
 List ids, which are the real LGSL ids of the services named (checked against the LGSL as
@@ -8,7 +11,7 @@ instance numbers in the 9xx range, ODS trust code R9X), and the phone numbers ar
 ranges reserved for drama.  The few real codes used are for places, not bodies: England,
 Wales and the London region.
 
-``demo_load`` is idempotent: it creates what is missing and leaves what exists alone, so a
+Each step is idempotent: it creates what is missing and leaves what exists alone, so a
 second run changes nothing.  The one exception is deliberate: a demo backup code that has been
 used is put back, so that the printed codes keep working.
 """
@@ -17,16 +20,16 @@ from __future__ import annotations
 
 import hashlib
 from base64 import b32encode
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from localsocial.accounts.models import RoleGrant, SiteRole, User
 from localsocial.accounts.selectors import BACKUP_DEVICE_NAME
+from localsocial.core.demo_registry import DEMO_PASSWORD, DemoAccount, DemoContext, demo_step
 from localsocial.directory.models import (
     Area,
     Organisation,
@@ -36,10 +39,6 @@ from localsocial.directory.models import (
 )
 from localsocial.directory.services import membership_add, organisation_create, service_create
 
-# One password for every demo account, printed by ``localsocial demo``.  It is public: the
-# demo must never be loaded on a site that holds real people's data (the command refuses to
-# run with DEBUG off unless forced).
-DEMO_PASSWORD = "local-social-demo"
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 BACKUP_CODES_PER_PERSON = 5
 
@@ -328,6 +327,11 @@ class PersonSpec:
     def needs_two_factor(self) -> bool:
         return self.site_role is not None or self.organisation_slug is not None
 
+    @property
+    def key(self) -> str:
+        """How the demo steps find this person in ``DemoContext.people``: the address's local part."""
+        return self.email.split("@", 1)[0]
+
 
 def _email(local: str) -> str:
     return f"{local}@{DEMO_EMAIL_DOMAIN}"
@@ -374,27 +378,15 @@ def demo_backup_codes(email: str) -> list[str]:
     return codes
 
 
-@dataclass
-class DemoAccount:
-    email: str
-    role_label: str
-    backup_codes: list[str]
+Counts = dict[str, int]
 
 
-@dataclass
-class DemoResult:
-    """What ``demo_load`` did: how many rows of each kind it created, and the sign-ins."""
-
-    created: dict[str, int] = field(default_factory=dict)
-    accounts: list[DemoAccount] = field(default_factory=list)
-    password: str = DEMO_PASSWORD
-
-    def count(self, kind: str, created: bool) -> None:
-        self.created[kind] = self.created.get(kind, 0) + int(created)
+def _count(counts: Counts, kind: str, created: bool) -> None:
+    counts[kind] = counts.get(kind, 0) + int(created)
 
 
 def _load_organisation(spec: OrgSpec, parent: Organisation | None, areas: dict[str, Area],
-                       result: DemoResult) -> None:
+                       counts: Counts) -> None:
     org = Organisation.objects.filter(slug=spec.slug).first()
     created = org is None
     if org is None:
@@ -411,7 +403,7 @@ def _load_organisation(spec: OrgSpec, parent: Organisation | None, areas: dict[s
             actor=None, name=spec.name, org_type=spec.org_type, parent=parent, slug=spec.slug,
             areas_served=[areas[code] for code in spec.areas], **details,
         )
-    result.count("organisations", created)
+    _count(counts, "organisations", created)
     for service in spec.services:
         created = False
         if not Service.objects.filter(slug=service.slug).exists():
@@ -421,12 +413,12 @@ def _load_organisation(spec: OrgSpec, parent: Organisation | None, areas: dict[s
             service_create(actor=None, organisation=org, name=service.name, slug=service.slug,
                            **details)
             created = True
-        result.count("services", created)
+        _count(counts, "services", created)
     for child in spec.children:
-        _load_organisation(child, org, areas, result)
+        _load_organisation(child, org, areas, counts)
 
 
-def _load_person(spec: PersonSpec, password_hash: str, result: DemoResult) -> None:
+def _load_person(spec: PersonSpec, password_hash: str, counts: Counts, ctx: DemoContext) -> User:
     user, created = User.objects.get_or_create(
         email=spec.email,
         defaults={
@@ -437,80 +429,74 @@ def _load_person(spec: PersonSpec, password_hash: str, result: DemoResult) -> No
             "is_staff": spec.site_role == SiteRole.SITE_ADMIN,
         },
     )
-    result.count("users", created)
+    _count(counts, "users", created)
     if spec.site_role is not None:
         _, created = RoleGrant.objects.get_or_create(user=user, role=spec.site_role)
-        result.count("role grants", created)
+        _count(counts, "role grants", created)
     if spec.organisation_slug is not None:
         assert spec.staff_role is not None
         _, created = membership_add(
             actor=None, organisation=Organisation.objects.get(slug=spec.organisation_slug),
             email=user.email, role=spec.staff_role, job_title=spec.job_title,
         )
-        result.count("memberships", created)
+        _count(counts, "memberships", created)
     codes: list[str] = []
     if spec.needs_two_factor:
         device, created = StaticDevice.objects.get_or_create(
             user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True}
         )
-        result.count("two-factor devices", created)
+        _count(counts, "two-factor devices", created)
         codes = demo_backup_codes(spec.email)
         for code in codes:
             _, created = StaticToken.objects.get_or_create(device=device, token=code)
-            result.count("backup codes", created)
-    result.accounts.append(DemoAccount(spec.email, spec.role_label, codes))
+            _count(counts, "backup codes", created)
+    ctx.accounts.append(DemoAccount(spec.email, spec.role_label, codes))
+    return user
 
 
-@transaction.atomic
-def demo_load() -> DemoResult:
-    """Create whatever part of the demo is missing and return the demo sign-ins.
+# --- The platform's demo steps (the modules' are in their own demo.py) -----------------------
 
-    Promises: two councils and an NHS trust, each a three-level tree with correct paths;
-    services with real LGSL ids where they apply; one verified person for every role, each
-    who needs two-factor with a confirmed "backup" device holding the printed codes.
-    Running it again creates nothing new (a used demo backup code is restored).
-    """
-    result = DemoResult()
+
+@demo_step("directory", order=10)
+def directory_demo(ctx: DemoContext) -> Counts:
+    """The areas, and two councils and an NHS trust as three-level trees with their services."""
+    counts: Counts = {}
     areas: dict[str, Area] = {}
     for code, name, area_type in AREAS:
         area, created = Area.objects.get_or_create(
             gss_code=code, defaults={"name": name, "area_type": area_type}
         )
         areas[code] = area
-        result.count("areas", created)
+        _count(counts, "areas", created)
     for tree in ORGANISATION_TREES:
-        _load_organisation(tree, None, areas, result)
+        _load_organisation(tree, None, areas, counts)
+    slugs = [slug for tree in ORGANISATION_TREES for slug in _slugs(tree)]
+    ctx.organisations.update(Organisation.objects.in_bulk(slugs, field_name="slug"))
+    return counts
+
+
+def _slugs(spec: OrgSpec) -> list[str]:
+    return [spec.slug, *(slug for child in spec.children for slug in _slugs(child))]
+
+
+@demo_step("accounts", order=20)
+def people_demo(ctx: DemoContext) -> Counts:
+    """One verified person for every role; the sign-ins the command prints."""
+    counts: Counts = {}
     # Argon2 is slow on purpose; hash the one shared password once, not once a person.
     password_hash = make_password(DEMO_PASSWORD)
     for person in PEOPLE:
-        _load_person(person, password_hash, result)
-    from localsocial.core.demo_stories import demo_stories_load
+        user = _load_person(person, password_hash, counts, ctx)
+        ctx.people[person.key] = user
+        if person.site_role is not None:
+            ctx.site_roles[str(person.site_role)] = user
+    return counts
 
-    for kind, number in demo_stories_load(moderator_email=_email("moderator")).items():
-        result.created[kind] = result.created.get(kind, 0) + number
-    from localsocial.core.demo_circles import demo_circles_load
+
+@demo_step("directory.postcodes", order=30)
+def postcodes_demo(ctx: DemoContext) -> Counts:
+    """Where the demo's postcodes are, so that distances (circles' matching) are real ones."""
     from localsocial.directory.postcodes import DEMO_POSTCODES, postcodes_load_file
 
-    # Where the demo's postcodes are, so matching ranks helpers by real distance.
     postcodes_load_file(DEMO_POSTCODES)
-
-    circles = demo_circles_load(coordinator_email=_email("coordinator"), member_email=_email("public"))
-    for kind, number in circles.items():
-        result.created[kind] = result.created.get(kind, 0) + number
-    return result
-
-
-def demo_sign_in_table(result: DemoResult) -> str:
-    """The demo sign-ins as a plain-text table, for the terminal."""
-    rows: list[tuple[str, ...]] = [("Email", "Role", "Backup codes")]
-    rows += [(a.email, a.role_label, " ".join(a.backup_codes) or "(not needed)")
-             for a in result.accounts]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}" for row in rows]
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
-
-
-def demo_summary(result: DemoResult) -> dict[str, Any]:
-    """Counts of what this run created, for the command's output."""
-    return dict(sorted(result.created.items()))
+    return {}

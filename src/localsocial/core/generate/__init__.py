@@ -17,22 +17,29 @@ Generated rows are marked so that ``--reset`` can find them: slugs start with ``
 addresses end with ``@generated.invalid`` and area GSS codes start with ``E059`` or ``E069``
 (instance numbers from 900000 up, which no real area uses).
 
-Each module adds its own data by registering a step in its app's ``generate.py`` (imported
-automatically, like ``admin.py``)::
+Each module adds its own data by registering steps, and the numbers they generate, in its
+app's ``generate.py`` (imported automatically, like ``admin.py``; the platform never imports a
+module)::
 
-    from localsocial.core.generate import GenerateContext, bulk_insert, delete_fast, generator_step
+    from localsocial.core.generate import (
+        GenerateContext, bulk_insert, delete_fast, generator_option, generator_step,
+    )
+
+    generator_option("stories", per_scale=10_000, help="How many stories (default 10,000 times the scale).")
 
     def stories_reset() -> int:
-        return delete_fast(Story.objects.filter(service__slug__startswith="gen-"))
+        return delete_fast(Story.objects.filter(author_email__endswith="@generated.invalid"))
 
     @generator_step("stories.stories", order=100, reset=stories_reset)
     def stories_generate(ctx: GenerateContext) -> int:
         services, users = ctx.ids["services"], ctx.ids["users"]
-        count = round(100_000 * ctx.plan.scale)
+        count = ctx.plan.count("stories")          # --stories N, or 10,000 times the scale
         return bulk_insert(Story, ["id", "service_id", "author_id", ...], (... rows ...))
 
-Steps run in ``order`` (the directory and people take 10 to 60); resets run in the reverse
-order, so a step's reset runs while the rows it points at are still there.  The generator
+``localsocial generate`` gets one ``--<name> N`` option per declared number (``--stories``,
+``--circles``, ``--circle-members`` …).  Steps run in ``order`` (the directory and people take
+10 to 60, stories 100, circles 200 and up); resets run in the reverse order, so a step's reset
+runs while the rows it points at are still there.  The generator
 assumes a quiet database: it takes the next free ids without locking, so it must not run while
 the site is taking writes.
 """
@@ -55,8 +62,12 @@ from localsocial.core.generate.engine import (
     next_id,
     reset_sequences,
 )
-from localsocial.core.generate.plan import GenerationPlan, stories_count
-from localsocial.core.generate.stories_steps import generated_stories  # registers the stories step
+from localsocial.core.generate.plan import (
+    GenerationPlan,
+    GeneratorOption,
+    generator_option,
+    generator_options,
+)
 
 __all__ = [
     "GENERATED_EMAIL_DOMAIN",
@@ -64,16 +75,17 @@ __all__ = [
     "GENERATED_SLUG_PREFIX",
     "GenerateContext",
     "GenerationPlan",
+    "GeneratorOption",
     "GeneratorStep",
     "StepTiming",
     "bulk_insert",
     "delete_fast",
     "generate",
     "generated_reset",
-    "generated_stories",
+    "generator_option",
+    "generator_options",
     "generator_step",
     "generator_steps",
     "next_id",
     "reset_sequences",
-    "stories_count",
 ]

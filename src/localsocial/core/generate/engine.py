@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -118,8 +118,9 @@ def bulk_insert(model: type[models.Model], columns: Sequence[str],
     """Insert ``rows`` (tuples in the order of ``columns``, which are attribute names such as
     ``parent_id``) and return how many were written.
 
-    On PostgreSQL this is one ``COPY … FROM STDIN``; elsewhere ``bulk_create`` in batches of
-    ``BATCH_SIZE``.  Rows may be a generator: they are never all held in memory at once.
+    On PostgreSQL this is one ``COPY … FROM STDIN``; elsewhere INSERTs in batches of
+    ``BATCH_SIZE``; either way the values are stored as given (``auto_now_add`` included) and
+    the columns not given get their defaults.  Rows may be a generator: they are never all held in memory at once.
     Values must already be what the database stores (no field conversion beyond psycopg's
     own adaptation of str, int, bool, Decimal, datetime and None)."""
     if connection.vendor == "postgresql":
@@ -143,12 +144,27 @@ def bulk_insert(model: type[models.Model], columns: Sequence[str],
                     copy.write_row(row)
                     count += 1
         return count
+    # Elsewhere (SQLite, for development and tests): plain INSERTs of the values as given, in
+    # batches.  Not ``bulk_create``, which would replace the times given for ``auto_now_add``
+    # fields (when a transfer was made, when a member joined) with the time of the run.
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    extra_names, extra_values = _copy_defaults(model, columns, timezone.now())
+    names = [str(getattr(f, "column", name)) for f, name in zip(fields, columns, strict=True)] + extra_names
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(str(meta.db_table))} ({', '.join(quote(n) for n in names)}) "  # noqa: S608 (names from the model)
+        f"VALUES ({', '.join(['%s'] * len(names))})"
+    )
     count = 0
-    for chunk in _chunks(rows, BATCH_SIZE):
-        model._default_manager.bulk_create(
-            [model(**dict(zip(columns, row, strict=True))) for row in chunk], batch_size=BATCH_SIZE
-        )
-        count += len(chunk)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, BATCH_SIZE):
+            cursor.executemany(sql, [
+                [f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True)]
+                + list(extra_values)
+                for row in chunk
+            ])
+            count += len(chunk)
     return count
 
 
@@ -174,19 +190,28 @@ def delete_fast(queryset: models.QuerySet[Any]) -> int:
 
     ``QuerySet.delete()`` reads all 100,000 generated people into memory and then sends an
     ``IN (…100,000 ids…)`` list per related table: about 20 seconds.  This does the same
-    work in about one.  Relations that are not CASCADE, SET_NULL or DO_NOTHING (PROTECT,
-    RESTRICT…), or a model with delete signals, fall back to ``QuerySet.delete()``."""
+    work in about one.  PROTECT and RESTRICT relations are checked for rows still pointing at
+    these (none: they are skipped); rows pointing at them, another kind of relation, or a model
+    with delete signals, fall back to ``QuerySet.delete()`` (which refuses as Django does)."""
     model = queryset.model
     relations = [
         rel for rel in model._meta.get_fields(include_hidden=True)
         if rel.auto_created and not rel.concrete and (rel.one_to_one or rel.one_to_many)
     ]
     handled = (models.CASCADE, models.SET_NULL, models.DO_NOTHING)
-    if any(getattr(rel, "on_delete", None) not in handled for rel in relations) or any(
-        signal.has_listeners(model) for signal in (signals.pre_delete, signals.post_delete)
-    ):
-        return queryset.delete()[0]
     ids = queryset.values("pk")
+
+    def protecting(rel: Any) -> bool:
+        # A PROTECT or RESTRICT relation only matters when some row still points at these:
+        # a module's rows (circle members) are reset before the people they belong to.
+        if getattr(rel, "on_delete", None) not in (models.PROTECT, models.RESTRICT):
+            return False
+        return bool(rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": ids}).exists())
+
+    if any(getattr(rel, "on_delete", None) not in (*handled, models.PROTECT, models.RESTRICT) for rel in relations) \
+            or any(protecting(rel) for rel in relations) \
+            or any(signal.has_listeners(model) for signal in (signals.pre_delete, signals.post_delete)):
+        return queryset.delete()[0]
     deleted = 0
     for rel in relations:
         related_model = rel.related_model
@@ -239,17 +264,18 @@ def generated_reset(*, report: Callable[[StepTiming], None] | None = None) -> li
     return timings
 
 
-def generate(*, scale: float, seed: int = 1, reset: bool = False,
+def generate(*, scale: float, seed: int = 1, reset: bool = False, counts: Mapping[str, int | None] | None = None,
              report: Callable[[StepTiming], None] | None = None) -> list[StepTiming]:
     """Generate the dataset for ``scale`` (after deleting earlier generated rows if ``reset``)
-    and return how long each step took.
+    and return how long each step took.  ``counts`` sets modules' numbers whatever the scale
+    (``{"stories": 1_000_000}``, by the names of their ``generator_option``).
 
     All the steps run in one transaction: a failure leaves the database as it was.  Tables
     are analysed afterwards so the planner knows their new sizes."""
+    plan = GenerationPlan.for_scale(scale, counts=counts)
     timings: list[StepTiming] = []
     if reset:
         timings += generated_reset(report=report)
-    plan = GenerationPlan.for_scale(scale)
     ctx = GenerateContext(plan=plan, rng=random.Random(seed), now=timezone.now())
     steps = generator_steps()
     with transaction.atomic():

@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-# How many stories the next plan has, when the command was given ``--stories N`` (the number
-# of stories does not follow the directory's scale: a benchmark wants a million stories about
-# the 10,000 services of scale 1).  A context variable, because ``engine.generate`` builds the
-# plan from the scale alone.
-_STORIES: ContextVar[int | None] = ContextVar("generate_stories", default=None)
+from django.utils.module_loading import autodiscover_modules
 
 
-@contextmanager
-def stories_count(stories: int | None) -> Iterator[None]:
-    """Within this block, ``GenerationPlan.for_scale`` plans ``stories`` stories (``None``:
-    the scale's default)."""
-    token = _STORIES.set(stories)
-    try:
-        yield
-    finally:
-        _STORIES.reset(token)
+@dataclass(frozen=True)
+class GeneratorOption:
+    """A number a module's steps generate, with its own ``--name N`` option on the command.
+
+    ``per_scale`` is how many at scale 1 (the default is that times the scale, rounded, and
+    at least ``minimum``); ``label`` names them in the command's summary ("300 stories")."""
+
+    name: str
+    per_scale: float
+    help: str
+    minimum: int = 0
+    label: str = ""
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    def default_for(self, scale: float) -> int:
+        return _scaled(self.per_scale, scale, minimum=self.minimum)
+
+
+_OPTIONS: dict[str, GeneratorOption] = {}
+
+
+def generator_option(name: str, *, per_scale: float, help: str, minimum: int = 0,
+                     label: str = "") -> GeneratorOption:
+    """Declare a count a module generates (``--name N`` on ``localsocial generate``); its steps
+    read it as ``ctx.plan.count(name)``.  Declaring a name again replaces it."""
+    option = GeneratorOption(name=name, per_scale=per_scale, help=help, minimum=minimum,
+                             label=label or name.replace("-", " "))
+    _OPTIONS[name] = option
+    return option
+
+
+def generator_options() -> list[GeneratorOption]:
+    """Every declared option, in the order declared; each app's ``generate`` module is imported
+    first so that its options are declared."""
+    autodiscover_modules("generate")
+    return list(_OPTIONS.values())
 
 
 def _scaled(base: float, scale: float, minimum: int = 1) -> int:
@@ -39,9 +63,10 @@ class GenerationPlan:
     * 240 charities with 1 service each;
     * 900 areas (a district and 8 wards for each council);
     * 100,000 people; 1,320 staff memberships; 120 moderators, coordinators and facilitators;
-    * 10,000 stories (``--stories N`` sets any number), with about 0.6 responses each.
 
-    That is 4,000 organisations and 6,160 services: 10,160 in all.
+    That is 4,000 organisations and 6,160 services: 10,160 in all.  The modules' own numbers
+    (stories, circles …) are in ``counts``, by the name of the option each module declares
+    (``generator_option``): ``plan.count("stories")``.
     """
 
     scale: float
@@ -52,7 +77,7 @@ class GenerationPlan:
     moderators: int
     coordinators: int
     facilitators: int
-    stories: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
 
     DIRECTORATES_PER_COUNCIL = 5
     TEAMS_PER_DIRECTORATE = 4
@@ -68,20 +93,23 @@ class GenerationPlan:
     COUNCIL_STAFF = 3 + DIRECTORATES_PER_COUNCIL
     TRUST_STAFF = 3 + HOSPITALS_PER_TRUST
     CHARITY_STAFF = 1
-    STORIES_PER_SCALE = 10_000
-    # Responses (from organisations, and authors' replies) per story, on average.
-    RESPONSES_PER_STORY = 0.6
 
     @classmethod
-    def for_scale(cls, scale: float, *, stories: int | None = None) -> GenerationPlan:
-        """The plan for ``scale``; ``stories`` (or an enclosing ``stories_count``) overrides
-        the scale's number of stories."""
+    def for_scale(cls, scale: float, *, counts: Mapping[str, int | None] | None = None) -> GenerationPlan:
+        """The plan for ``scale``; ``counts`` sets any module's numbers whatever the scale
+        (``{"stories": 1_000_000}``; ``None`` or a missing name: the scale's default)."""
         if scale <= 0:
             raise ValueError("The scale must be more than 0.")
-        if stories is None:
-            stories = _STORIES.get()
-        if stories is not None and stories < 0:
-            raise ValueError("The number of stories cannot be negative.")
+        given = dict(counts or {})
+        resolved: dict[str, int] = {}
+        for option in generator_options():
+            number = given.pop(option.name, None)
+            if number is not None and number < 0:
+                raise ValueError(f"The number of {option.label} cannot be negative.")
+            resolved[option.name] = number if number is not None else option.default_for(scale)
+        unknown = [name for name, number in given.items() if number is not None]
+        if unknown:
+            raise ValueError(f"No module generates {', '.join(sorted(unknown))}.")
         return cls(
             scale=scale,
             councils=_scaled(100, scale),
@@ -91,8 +119,15 @@ class GenerationPlan:
             moderators=_scaled(20, scale),
             coordinators=_scaled(50, scale),
             facilitators=_scaled(50, scale),
-            stories=stories if stories is not None else _scaled(cls.STORIES_PER_SCALE, scale, minimum=0),
+            counts=resolved,
         )
+
+    def count(self, name: str) -> int:
+        """How many of a module's things to generate (the option ``name`` it declared)."""
+        try:
+            return self.counts[name]
+        except KeyError:
+            raise KeyError(f"No generator option {name!r} is declared.") from None
 
     @property
     def council_orgs(self) -> int:
@@ -129,8 +164,3 @@ class GenerationPlan:
     @property
     def role_grants(self) -> int:
         return sum(min(n, self.users) for n in (self.moderators, self.coordinators, self.facilitators))
-
-    @property
-    def responses(self) -> int:
-        """About how many responses the stories get (the generator draws them at random)."""
-        return round(self.stories * self.RESPONSES_PER_STORY)

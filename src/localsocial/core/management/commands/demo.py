@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from localsocial.core.demo import demo_load, demo_sign_in_table, demo_summary
+from localsocial.core.demo_registry import demo_load, demo_sign_in_table, demo_summary
 
 
 class Command(BaseCommand):

@@ -1,4 +1,8 @@
-"""``localsocial generate --scale N``: a large fictional dataset for benchmarks."""
+"""``localsocial generate --scale N``: a large fictional dataset for benchmarks.
+
+The directory and people follow the scale; each module declares its own numbers
+(``generator_option`` in its ``generate.py``), each with an option of its own here
+(``--stories N``, ``--circles N`` …) that sets it whatever the scale."""
 
 from __future__ import annotations
 
@@ -13,15 +17,15 @@ from localsocial.core.generate import (
     StepTiming,
     generate,
     generated_reset,
-    stories_count,
+    generator_options,
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Generate fictional organisations, services and people fast. --scale 1 is about "
-        "10,000 organisations and services, 100,000 people and 10,000 stories; fractions are "
-        "allowed. --stories N sets the number of stories whatever the scale."
+        "Generate fictional organisations, services and people fast, and every module's data. "
+        "--scale 1 is about 10,000 organisations and services and 100,000 people; fractions are "
+        "allowed. Each module's numbers follow the scale unless given (--stories N …)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,9 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true",
                             help="Delete previously generated rows first (alone: only delete).")
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
-        parser.add_argument("--stories", type=int, default=None,
-                            help="How many stories (default 10,000 times the scale), about 0.6 "
-                                 "responses each.")
+        for option in generator_options():
+            parser.add_argument(f"--{option.name}", dest=option.dest, type=int, default=None, help=option.help)
 
     def _report(self, timing: StepTiming) -> None:
         rate = f"{timing.rows_per_second:>12,.0f} rows/s" if timing.rows else ""
@@ -47,17 +50,22 @@ class Command(BaseCommand):
             self.stdout.write(f"Deleting generated data ({connection.vendor}):")
             timings = generated_reset(report=self._report)
         else:
+            counts = {option.name: options.get(option.dest) for option in generator_options()}
             try:
-                plan = GenerationPlan.for_scale(scale, stories=options["stories"])
+                plan = GenerationPlan.for_scale(scale, counts=counts)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
+            modules = "".join(f", {plan.count(o.name):,} {o.label}" for o in generator_options())
             self.stdout.write(
                 f"Generating at scale {scale:g} on {connection.vendor}: "
                 f"{plan.organisations:,} organisations, {plan.services:,} services, "
-                f"{plan.users:,} people, {plan.stories:,} stories"
+                f"{plan.users:,} people{modules}"
             )
-            with stories_count(options["stories"]):
-                timings = generate(scale=scale, seed=options["seed"], reset=reset, report=self._report)
+            try:
+                timings = generate(scale=scale, seed=options["seed"], reset=reset, counts=counts,
+                                   report=self._report)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
         rows = sum(t.rows for t in timings)
         total = time.perf_counter() - started
         self.stdout.write(f"Done: {rows:,} rows in {total:.2f} s ({rows / total:,.0f} rows/s overall).")

@@ -1,4 +1,4 @@
-"""``localsocial generate --stories N``: stories that look as if the real services had written
+"""``localsocial generate --stories N`` (the step and option in ``stories/generate.py``): stories that look as if the real services had written
 them — valid rows, the same list rows ``story_listing_refresh`` writes, consistent progress and
 counts — and that ``--reset`` removes without touching anything else."""
 
@@ -8,13 +8,14 @@ from collections import Counter
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Min, Q
 
-from localsocial.core.generate import GenerationPlan, stories_count, stories_steps
-from localsocial.core.generate.vocabulary import STORY_TAGS
+from localsocial.core.generate import GenerationPlan
 from localsocial.directory.models import OrganisationMembership, StaffRole, path_ids
+from localsocial.stories import generate as stories_steps
+from localsocial.stories.generate_vocabulary import STORY_TAGS
 from localsocial.stories.models import (
     ChangeKind,
     HelpfulRating,
@@ -60,14 +61,24 @@ def listing_rows(story: Story) -> set[tuple[object, ...]]:
 
 
 def test_the_plan_counts_stories_apart_from_the_scale():
-    assert GenerationPlan.for_scale(1).stories == 10_000
-    assert GenerationPlan.for_scale(0.01).stories == 100
-    assert GenerationPlan.for_scale(1, stories=1_000_000).responses == 600_000
-    with stories_count(42):
-        assert GenerationPlan.for_scale(30).stories == 42
-    assert GenerationPlan.for_scale(30).stories == 300_000
+    assert GenerationPlan.for_scale(1).count("stories") == 10_000
+    assert GenerationPlan.for_scale(0.01).count("stories") == 100
+    assert GenerationPlan.for_scale(1, counts={"stories": 1_000_000}).count("stories") == 1_000_000
+    assert round(1_000_000 * stories_steps.RESPONSES_PER_STORY) == 600_000
+    assert GenerationPlan.for_scale(30, counts={"stories": 42}).count("stories") == 42
+    assert GenerationPlan.for_scale(30, counts={"stories": None}).count("stories") == 300_000
+    assert GenerationPlan.for_scale(30).count("stories") == 300_000
     with pytest.raises(ValueError, match="negative"):
-        GenerationPlan.for_scale(1, stories=-1)
+        GenerationPlan.for_scale(1, counts={"stories": -1})
+
+
+def test_the_stories_option_is_declared_by_the_stories_module():
+    from localsocial.core.generate import generator_options
+
+    option = next(option for option in generator_options() if option.name == "stories")
+    assert "How many stories" in option.help
+    with pytest.raises(CommandError, match="number of stories cannot be negative"):
+        run_generate("--scale", "0.01", "--stories", "-1")
 
 
 def test_generated_counts_match_the_plan():

@@ -5,7 +5,8 @@ became a vetted helper, a visit arranged and a request waiting in the matching q
 with answers (one given by phone), a referral each way, wellbeing check-ins, and example
 savings values (marked as examples, not sourced figures).
 
-Loaded by ``localsocial demo`` after the directory and the demo people.  Everything goes
+A demo step (``core/demo_registry.py``): ``localsocial demo`` runs it after the platform's
+directory, demo people and postcodes, and after the stories.  Everything goes
 through the circles services, exactly as coordinators and members using the site would make
 it.  Idempotent: nothing is added when the first demo circle exists already.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from localsocial.accounts.models import User
+from localsocial.accounts.models import SiteRole, User
 from localsocial.circles.models import (
     Circle,
     CircleCoordinator,
@@ -30,10 +31,18 @@ from localsocial.circles.models import (
     PaymentPurpose,
     SavingsBasis,
 )
+from localsocial.core.demo_registry import DemoContext, demo_step
 from localsocial.directory.models import Area, Organisation
 
 SOUTHWARK = "southwark-circle"
 SUFFOLK = "suffolk-circle"
+
+
+@demo_step("circles", order=200)
+def circles_demo(ctx: DemoContext) -> dict[str, int]:
+    """The demo circles: coordinated by the demo coordinator, joined online by the member of the public."""
+    return demo_circles_load(coordinator_email=ctx.with_site_role(SiteRole.CIRCLE_COORDINATOR).email,
+                             member_email=ctx.people["public"].email)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""The generator's step for stories: stories about the generated services, with their services,
+"""The stories' generator step (found by ``localsocial generate`` in this app's ``generate.py``): stories about the generated services, with their services,
 tags, original text, list rows, the dashboard's daily totals, staff reads, "me too"s, responses
 and helpful ratings.
 
@@ -13,6 +13,8 @@ as already announced to followers.
 Generated stories are marked by their author's address (``…@generated.invalid``), tags that
 had to be created by their slug (``gen-…``).  ``--reset`` deletes those stories (and what hangs
 off them) and the generated tags no story uses any more.
+
+How many: ``--stories N``, or 10,000 times the scale (the option declared below).
 
 Shape (``--stories 1000000``): services are ranked at random and chosen with a Zipf-like
 weight, so a few services (and the councils and trusts above them) have tens of thousands of
@@ -38,16 +40,18 @@ from django.db import connection, models
 from django.db.models import QuerySet
 
 from localsocial.accounts.models import RoleGrant, SiteRole
-from localsocial.core.generate import vocabulary as words
-from localsocial.core.generate.directory_steps import GENERATED_EMAIL_DOMAIN, GENERATED_SLUG_PREFIX
-from localsocial.core.generate.engine import (
+from localsocial.core.generate import (
+    GENERATED_EMAIL_DOMAIN,
+    GENERATED_SLUG_PREFIX,
     GenerateContext,
     bulk_insert,
     delete_fast,
+    generator_option,
     generator_step,
     next_id,
     reset_sequences,
 )
+from localsocial.core.generate.vocabulary import FIRST_NAMES
 from localsocial.directory.models import (
     Organisation,
     OrganisationMembership,
@@ -55,6 +59,7 @@ from localsocial.directory.models import (
     StaffRole,
     path_ids,
 )
+from localsocial.stories import generate_vocabulary as words
 from localsocial.stories.models import (
     AgeGroup,
     AuthorRole,
@@ -75,6 +80,15 @@ from localsocial.stories.models import (
     Tag,
 )
 from localsocial.stories.services.totals import story_totals_rebuild
+
+STORIES_PER_SCALE = 10_000
+# Responses (from organisations, and authors' replies) per story, on average.
+RESPONSES_PER_STORY = 0.6
+generator_option(
+    "stories", per_scale=STORIES_PER_SCALE,
+    help=f"How many stories (default {STORIES_PER_SCALE:,} times the scale), about {RESPONSES_PER_STORY} "
+         "responses each.",
+)
 
 # Stories are written this many at a time: each table's rows for a chunk go in one COPY.
 CHUNK = 10_000
@@ -413,13 +427,14 @@ def _bulk_load(tables: Sequence[type[models.Model]], *, enabled: bool) -> Iterat
 
 @generator_step("stories.stories", order=100, reset=stories_reset)
 def stories_generate(ctx: GenerateContext) -> int:
-    """``plan.stories`` stories about the generated services, with everything that hangs off
+    """``plan.count("stories")`` stories about the generated services, with everything that hangs off
     them; returns the number of rows written in all the tables."""
     # The submission service's own hash, so that the duplicate check treats these as it would.
     from localsocial.stories.services.submission import text_hash
 
     plan, rng, now = ctx.plan, ctx.rng, ctx.now
-    if plan.stories <= 0:
+    stories = plan.count("stories")
+    if stories <= 0:
         return 0
     services = _services(ctx)
     if not services:
@@ -470,8 +485,8 @@ def stories_generate(ctx: GenerateContext) -> int:
     next_response = next_id(Response)
     written = 0
     rows = _Rows()
-    with _bulk_load(_bulk_load_models(), enabled=plan.stories >= BULK_LOAD_STORIES):
-        for story_id in range(first_story, first_story + plan.stories):
+    with _bulk_load(_bulk_load_models(), enabled=stories >= BULK_LOAD_STORIES):
+        for story_id in range(first_story, first_story + stories):
             # What it is about.
             main = rng.choices(ranked, cum_weights=service_weights)[0]
             about = [main]
@@ -553,7 +568,7 @@ def stories_generate(ctx: GenerateContext) -> int:
                                     if route == SubmissionRoute.PHONE else "Signed consent on the paper form.")
                 else:
                     route = SubmissionRoute.WEB
-            first_name = choice(words.FIRST_NAMES)
+            first_name = choice(FIRST_NAMES)
             shape = randrange(4)
             pseudonym = (first_name if shape == 0 else f"{first_name} from {main.place}"[:60] if shape == 1
                          else choice(words.PSEUDONYM_ROLES))
@@ -683,7 +698,7 @@ def stories_generate(ctx: GenerateContext) -> int:
     # The dashboard's daily totals, worked out from the list rows just written (and any
     # already there) in two INSERT … SELECT, rather than story by story.
     days, tag_days = story_totals_rebuild()
-    ctx.ids["stories"] = range(first_story, first_story + plan.stories)
+    ctx.ids["stories"] = range(first_story, first_story + stories)
     return written + days + tag_days
 
 

@@ -1,6 +1,7 @@
 """Demo stories: a conversation at every stage, so that a new site shows what Stories does.
 
-Loaded by ``localsocial demo`` after the directory and the demo people.  Everything goes
+A demo step (``core/demo_registry.py``): ``localsocial demo`` runs it after the platform's
+directory and demo people.  Everything goes
 through the stories services (submit, moderate, respond, confirm), exactly as people using the
 site would make it, so the demo is also a smoke test of the whole loop.  Idempotent: stories
 are only added when no demo story exists yet.
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from localsocial.accounts.models import User
+from localsocial.accounts.models import SiteRole, User
+from localsocial.core.demo_registry import DemoContext, demo_step
 from localsocial.directory.models import Organisation, Service
 from localsocial.stories.curated_tags import curated_tags_load
 from localsocial.stories.models import ResponseStatus, Story, Tag
@@ -170,3 +172,9 @@ def demo_stories_load(*, moderator_email: str) -> dict[str, int]:
             counts["responses"] += 1
     return counts
 
+
+
+@demo_step("stories", order=100)
+def stories_demo(ctx: DemoContext) -> dict[str, int]:
+    """The demo stories, moderated by the demo moderator."""
+    return demo_stories_load(moderator_email=ctx.with_site_role(SiteRole.MODERATOR).email)
