@@ -1,4 +1,5 @@
-"""Fixtures for the API tests: tokens, and a real HTTP receiver for webhooks."""
+"""Fixtures for the API tests: tokens (``tests.api.tokens``), and a real HTTP receiver for
+webhooks."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from localsocial.api.services import api_token_create
+from tests.api.tokens import bearer, make_token  # noqa: F401 -- shared with the modules' API tests
 
 
 @dataclass
@@ -69,18 +70,3 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def make_token():
-    """make_token(user, scopes=[...], organisation=None) → (ApiToken, secret)."""
-
-    def make(user, scopes=("stories:write",), organisation=None, **kwargs):
-        return api_token_create(user=user, name=kwargs.pop("name", "Test"), scopes=list(scopes),
-                                organisation=organisation, **kwargs)
-
-    return make
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

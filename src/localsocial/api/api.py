@@ -1,4 +1,5 @@
-"""The REST API: one router per module, described by OpenAPI at /api/docs."""
+"""The REST API: the platform's routers (the directory, webhooks) and every router a module
+registered (``api.registry``), described by OpenAPI at /api/docs.  No module is named here."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from localsocial.api.auth import read_throttle
 from localsocial.api.errors import FieldErrors
+from localsocial.api.registry import api_modules_discover, routers_registered
 
 _DETAIL = {
     "type": "object",
@@ -89,7 +91,10 @@ def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
     return api.create_response(request, {"detail": exc.items}, status=422)
 
 
+# The platform's routers, then every module's.  (Schemas of the same name in two routers —
+# each router's ErrorOut — are described once, as the last router added has it.)
 api.add_router("/directory/", "localsocial.api.routers.directory.router", tags=["Directory"])
-api.add_router("/", "localsocial.api.routers.stories.router", tags=["Stories"])
 api.add_router("/", "localsocial.api.routers.webhooks.router", tags=["Webhooks"])
-api.add_router("/circles/", "localsocial.api.routers.circles.router", tags=["Circles"])
+api_modules_discover()  # done in ApiConfig.ready(); again here in case this is imported first
+for registered in routers_registered():
+    api.add_router(registered.prefix, registered.router, tags=registered.tags)

@@ -5,9 +5,11 @@
   /api/, is not needed here).
 * A token is kept as a SHA-256; it is refused once revoked or expired, or when its person's
   account is no longer active.
-* Organisation scopes (``responses:write``, ``webhooks:manage``) are checked again on every
-  request against the person's current roles: a token stops working for an organisation the
-  moment its person loses the role there.
+* Scopes are registered by the modules they belong to (``api.registry``; ``webhooks:manage``,
+  the platform's own, below).  Organisation scopes (those registered with
+  ``organisation_roles``, such as ``responses:write`` and ``webhooks:manage``) are checked
+  again on every request against the person's current roles: a token stops working for an
+  organisation the moment its person loses the role there.
 * Rate limits: ``API_RATE`` for reads and ``API_WRITE_RATE`` for writes, per token (or per
   address without one), counted by django-ratelimit; over the limit is a JSON 429 with
   ``Retry-After``.
@@ -26,24 +28,24 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from localsocial.accounts.ratelimits import rate
-from localsocial.api.models import ApiToken, TokenScope
+from localsocial.api.models import ApiToken
+from localsocial.api.registry import scope_get, scope_register
 from localsocial.directory.models import OrganisationMembership, StaffRole
 
 TOKEN_PREFIX = "ls_"
 PREFIX_SHOWN = 10  # "ls_" and 7 characters: enough to tell tokens apart, useless to guess with
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
-# Scopes that act for an organisation, and the roles the token's person must hold there (or
-# in an organisation above it) at the time of each request.
-ORGANISATION_SCOPES: dict[str, tuple[str, ...]] = {
-    TokenScope.RESPONSES_WRITE: (StaffRole.RESPONDER, StaffRole.ADMINISTRATOR),
-    TokenScope.WEBHOOKS_MANAGE: (StaffRole.ADMINISTRATOR,),
-}
+# The platform's own scope; modules register theirs in their api modules.
+WEBHOOKS_MANAGE = scope_register(
+    "webhooks:manage", _("Manage the organisation's webhooks"), organisation_roles=(StaffRole.ADMINISTRATOR,)
+).name
 
 
 def token_hash(raw: str) -> str:
@@ -86,8 +88,9 @@ def token_require_scope(*, token: ApiToken, scope: str) -> None:
     organisation scope, its person still holds a role there that allows it (one query)."""
     if scope not in (token.scopes or []):
         raise PermissionDenied(f"This token does not have the {scope} scope.")
-    roles = ORGANISATION_SCOPES.get(scope)
-    if roles is None:
+    registered = scope_get(scope)
+    roles = registered.organisation_roles if registered is not None else ()
+    if not roles:
         return
     organisation = token.organisation
     if organisation is None:
@@ -171,3 +174,10 @@ class ApiRateThrottle(BaseThrottle):
 
 read_throttle = ApiRateThrottle(write=False)
 write_throttle = ApiRateThrottle(write=True)
+
+
+def request_token(request: HttpRequest) -> ApiToken:
+    """The token a request authenticated with (on an operation with ``auth=token_auth``)."""
+    token = request.auth  # type: ignore[attr-defined]
+    assert isinstance(token, ApiToken)
+    return token

@@ -9,7 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from localsocial.api.models import TokenScope, WebhookEvent
+from localsocial.api.models import WebhookEvent
+from localsocial.api.registry import scope_choices
 from localsocial.directory.models import Organisation, StaffRole
 
 EVENT_HINTS = {
@@ -38,7 +39,7 @@ class TokenCreateForm(forms.Form):
             "Circle scopes act as you, in the circles you belong to or coordinate, whatever "
             "organisation you choose below."
         ),
-        choices=TokenScope.choices,
+        choices=scope_choices,  # every scope the platform and the modules registered
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose what the token may do"),
                         "invalid_choice": _("Choose what the token may do from the list")},

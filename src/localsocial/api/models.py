@@ -8,21 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class TokenScope(models.TextChoices):
-    """What a token may do.  Reading public data needs no token at all."""
-
-    STORIES_WRITE = "stories:write", _("Submit stories")
-    RESPONSES_WRITE = "responses:write", _("Post responses for the organisation")
-    WEBHOOKS_MANAGE = "webhooks:manage", _("Manage the organisation's webhooks")
-    CIRCLES_MEMBER = "circles:member", _("Use your circle memberships: see offers, ask for help, cancel, read your statement")
-    CIRCLES_COORDINATE = "circles:coordinate", _("Act as a coordinator of the circles you coordinate")
-
-
 class ApiToken(models.Model):
     """A secret a developer sends as ``Authorization: Bearer <token>``.  Only a SHA-256 of it
     is kept; ``prefix`` (its first characters) lets people tell their tokens apart.  A token
     acts as its ``user`` and, for organisation scopes, only for ``organisation`` and its
-    subtree, and only while that user still holds the role there."""
+    subtree, and only while that user still holds the role there.  ``scopes`` is a list of
+    scope names, each registered by the module it belongs to (``api.registry``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     organisation = models.ForeignKey(
@@ -59,24 +50,26 @@ CIRCLE_EVENTS = frozenset({WebhookEvent.REQUEST_MATCHED.value, WebhookEvent.VISI
 class ApiIdempotencyKey(models.Model):
     """An ``Idempotency-Key`` a token sent with a POST, and what that request made.  Unique
     per token, so a retried request finds what it made instead of making a second one;
-    ``request_hash`` (SHA-256 of the operation and body) catches a key reused for another
-    request.  ``story`` is set for ``POST /api/stories/``; the circles endpoints set
-    ``operation`` and ``object_id`` (a help request, payment or transfer: the circles services
-    are idempotent themselves, keyed by this token and key)."""
+    ``request_hash`` (SHA-256 of the body) and ``operation`` (the service it called, as
+    ``<module>.<service>``: ``stories.story_submit``, ``circles.payment_record`` …) catch a
+    key reused for another request; ``object_id`` is the id of what it made, in the model
+    the operation makes (see ``api.idempotency``)."""
 
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    story = models.ForeignKey("stories.Story", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    operation = models.CharField(max_length=40, blank=True)
-    object_id = models.BigIntegerField(null=True, blank=True)
+    operation = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["token", "key"], name="api_idempotency_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="api_idempotency_once"),
+            models.CheckConstraint(condition=~models.Q(operation=""), name="api_idempotency_operation_named"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.token_id}:{self.key} → {self.story_id}"
+        return f"{self.token_id}:{self.key} → {self.operation} {self.object_id}"
 
 
 class WebhookEndpoint(models.Model):

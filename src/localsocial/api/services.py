@@ -1,33 +1,35 @@
-"""Writes of the API app: tokens, webhook endpoints and deliveries, and stories sent through
-the API with an idempotency key.  Every change a person makes is in the audit log."""
+"""Writes of the API app: tokens, webhook endpoints and deliveries.  Every change a person
+makes is in the audit log.  (Idempotency keys: ``api.idempotency``.)"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from localsocial.api.auth import ORGANISATION_SCOPES, token_generate
+from localsocial.api.auth import token_generate
+from localsocial.api.idempotency import request_fingerprint
 from localsocial.api.models import (
-    ApiIdempotencyKey,
     ApiToken,
     DeliveryStatus,
-    TokenScope,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
+from localsocial.api.registry import scope_get
 from localsocial.api.webhooks import delivery_enqueue, secret_generate, webhook_url_problem
-from localsocial.core.services import audit_record, client_ip
+from localsocial.core.services import audit_record
 from localsocial.directory.models import Organisation, OrganisationMembership
-from localsocial.stories.models import Story
+
+__all__ = [  # request_fingerprint: kept importable from here, where it used to live
+    "api_token_create", "api_token_revoke", "request_fingerprint", "webhook_delivery_resend",
+    "webhook_endpoint_create", "webhook_endpoint_delete", "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_set_active",
+]
 
 # --- Tokens ------------------------------------------------------------------------------------
 
@@ -55,20 +57,20 @@ def api_token_create(
     scopes = list(dict.fromkeys(scopes or []))
     if not scopes:
         errors["scopes"] = ["Choose what the token may do"]
-    elif any(scope not in TokenScope.values for scope in scopes):
+    elif any(scope_get(scope) is None for scope in scopes):
         errors["scopes"] = ["Choose what the token may do from the list"]
-    organisation_scopes = [scope for scope in scopes if scope in ORGANISATION_SCOPES]
+    registered = [found for found in (scope_get(scope) for scope in scopes) if found is not None]
+    organisation_scopes = [scope for scope in registered if scope.needs_organisation]
     if organisation_scopes and organisation is None:
         errors["organisation"] = ["Choose the organisation the token acts for"]
     elif organisation is not None:
         for scope in organisation_scopes:
             allowed = OrganisationMembership.objects.filter(
-                user=user, organisation=organisation, role__in=ORGANISATION_SCOPES[scope]
+                user=user, organisation=organisation, role__in=scope.organisation_roles
             ).exists()
             if not allowed:
-                label = TokenScope(scope).label
                 errors.setdefault("organisation", []).append(
-                    f"You do not have the role at {organisation.name} needed to “{label}”"
+                    f"You do not have the role at {organisation.name} needed to “{scope.label}”"
                 )
     if not organisation_scopes:
         organisation = None  # a token without organisation scopes acts for nobody but its person
@@ -100,65 +102,6 @@ def api_token_revoke(*, user: Any, token_id: int, request: HttpRequest | None = 
         audit_record(actor=user, action="api.token_revoke", target=token, request=request,
                      after={"revoked_at": now})
     return bool(revoked)
-
-
-# --- Stories sent through the API -------------------------------------------------------------
-
-def request_fingerprint(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-
-class IdempotencyKeyReused(Exception):  # noqa: N818 -- reads as a sentence
-    """The key was already used by this token for a different request."""
-
-
-def idempotent_story_get(*, token: ApiToken, key: str, fingerprint: str) -> Story | None:
-    """The story an earlier request with this key made, or None.  Raises
-    IdempotencyKeyReused when the earlier request was a different one."""
-    earlier = ApiIdempotencyKey.objects.select_related("story").filter(token=token, key=key).first()
-    if earlier is None:
-        return None
-    if earlier.request_hash != fingerprint or earlier.story is None:
-        raise IdempotencyKeyReused(key)
-    return earlier.story
-
-
-def api_story_submit(
-    *,
-    token: ApiToken,
-    idempotency_key: str | None,
-    fingerprint: str,
-    fields: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> tuple[Story, bool]:
-    """Submit a story through the API (route "api"): ``fields`` are ``story_submit``'s.
-    Returns ``(story, replayed)``: with an idempotency key already used by this token for the
-    same request, the story that request made and ``replayed`` True; nothing new is stored.
-    Two requests with the same key at the same moment make one story: the key is unique per
-    token in the database, and the request that loses the race is rolled back whole."""
-    from localsocial.stories.services.submission import story_submit
-
-    if idempotency_key:
-        earlier = idempotent_story_get(token=token, key=idempotency_key, fingerprint=fingerprint)
-        if earlier is not None:
-            return earlier, True
-    try:
-        with transaction.atomic():
-            story, _secret = story_submit(
-                **fields, user=None, route="api", ip=client_ip(request),
-            )
-            if idempotency_key:
-                ApiIdempotencyKey.objects.create(
-                    token=token, key=idempotency_key, request_hash=fingerprint, story=story
-                )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        earlier = idempotent_story_get(token=token, key=idempotency_key, fingerprint=fingerprint)
-        if earlier is None:
-            raise
-        return earlier, True
-    return story, False
 
 
 # --- Webhook endpoints -------------------------------------------------------------------------
@@ -250,53 +193,11 @@ def webhook_delivery_resend(
     return True
 
 
-# --- Circles writes sent with an idempotency key -----------------------------------------------
+def __getattr__(name: str) -> Any:
+    # Compatibility for callers not yet moved (the webhooks tests): the stories submission
+    # through the API now lives in the stories module.  To be removed when they move.
+    if name == "api_story_submit":
+        from importlib import import_module
 
-def circles_service_key(*, token: ApiToken, key: str) -> str:
-    """The key handed to a circles service for a token's Idempotency-Key: short enough for
-    every circles key column, and never equal to another token's or a web form's."""
-    return f"api:{token.pk}:{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}"
-
-
-def api_circles_idempotent(
-    *,
-    token: ApiToken,
-    idempotency_key: str,
-    operation: str,
-    fingerprint: str,
-    perform: Callable[[str], Any],
-    load: Callable[[int], Any],
-) -> tuple[Any, bool]:
-    """Run a circles service that creates something (a help request, a payment, a grant)
-    once per token and ``Idempotency-Key``.  ``perform(service_key)`` calls the service and
-    returns what it made; ``load(object_id)`` finds it again.  Returns ``(object, replayed)``:
-    for a key already used by this token for the same operation and body, what that request
-    made and ``replayed`` True, without calling the service again.  Raises
-    IdempotencyKeyReused for a key used for something else.  Two requests with the same key
-    at once make one thing: the key row is unique per token, and the circles services are
-    idempotent by the key they are given, so the request that loses the race is rolled back
-    and answers as a replay."""
-
-    def earlier_id() -> int | None:
-        earlier = ApiIdempotencyKey.objects.filter(token=token, key=idempotency_key).first()
-        if earlier is None:
-            return None
-        if earlier.request_hash != fingerprint or earlier.operation != operation or earlier.object_id is None:
-            raise IdempotencyKeyReused(idempotency_key)
-        return earlier.object_id
-
-    found = earlier_id()
-    if found is not None:
-        return load(found), True
-    try:
-        with transaction.atomic():
-            made = perform(circles_service_key(token=token, key=idempotency_key))
-            ApiIdempotencyKey.objects.create(
-                token=token, key=idempotency_key, request_hash=fingerprint, operation=operation, object_id=made.pk
-            )
-    except IntegrityError:
-        found = earlier_id()
-        if found is None:
-            raise
-        return load(found), True
-    return made, False
+        return import_module("localsocial.stories.services.api").api_story_submit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

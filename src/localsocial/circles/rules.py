@@ -1,6 +1,8 @@
 """Who may do what in circles, as ``rules`` predicates.
 
 * ``circles.coordinate`` on a Circle: its coordinators and site administrators.
+* ``circles.view_offers`` on a Circle (its offers of help, on the offers page and in the API):
+  its active members, its active helpers, its coordinators and site administrators.
 * ``circles.view_statement`` on an Account: the member or helper whose account it is, the
   circle's coordinators and site administrators.
 * ``circles.act_for_partner`` on an Organisation: its staff, any role, including the staff of
@@ -23,6 +25,9 @@ from localsocial.circles.models import (
     Account,
     Circle,
     CircleCoordinator,
+    Helper,
+    Member,
+    MemberStatus,
     Referral,
     ReferralDirection,
 )
@@ -34,6 +39,20 @@ def is_coordinator_of(user: Any, circle: Circle | None) -> bool:
     if circle is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return CircleCoordinator.objects.filter(circle=circle, user=user).exists()
+
+
+@rules.predicate
+def is_active_member_of(user: Any, circle: Circle | None) -> bool:
+    if circle is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return Member.objects.filter(circle=circle, user=user, status=MemberStatus.ACTIVE).exists()
+
+
+@rules.predicate
+def is_active_helper_of(user: Any, circle: Circle | None) -> bool:
+    if circle is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return Helper.objects.filter(circle=circle, user=user, is_active=True).exists()
 
 
 @rules.predicate
@@ -73,6 +92,7 @@ def is_referral_in(user: Any, referral: Referral | None) -> bool:
 
 
 rules.add_perm("circles.coordinate", is_coordinator_of | is_site_admin)
+rules.add_perm("circles.view_offers", is_active_member_of | is_active_helper_of | is_coordinator_of | is_site_admin)
 rules.add_perm("circles.view_statement", owns_account | coordinates_account_circle | is_site_admin)
 rules.add_perm("circles.act_for_partner", is_partner_staff)
 rules.add_perm("circles.view_referral", coordinates_referral_circle | works_for_referral_partner)

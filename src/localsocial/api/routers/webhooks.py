@@ -13,8 +13,8 @@ from ninja import Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from localsocial.api.auth import token_auth, token_require_scope, write_throttle
-from localsocial.api.models import ApiToken, TokenScope, WebhookDelivery, WebhookEndpoint
+from localsocial.api.auth import WEBHOOKS_MANAGE, token_auth, token_require_scope, write_throttle
+from localsocial.api.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from localsocial.api.selectors import webhook_delivery_get, webhook_delivery_page
 from localsocial.api.services import webhook_delivery_resend
 from localsocial.core.pagination import InvalidCursorError
@@ -75,7 +75,7 @@ def _delivery_out(delivery: WebhookDelivery) -> dict[str, Any]:
 
 def _endpoint_for(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
     token: ApiToken = request.auth  # type: ignore[attr-defined]
-    token_require_scope(token=token, scope=TokenScope.WEBHOOKS_MANAGE)
+    token_require_scope(token=token, scope=WEBHOOKS_MANAGE)
     assert token.organisation_id is not None  # the scope needs an organisation
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, organisation_id=token.organisation_id).first()
     if endpoint is None:
@@ -88,7 +88,7 @@ def _endpoint_for(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
 def webhook_list(request: HttpRequest) -> list[dict[str, Any]]:
     """The webhooks of the token's organisation, without their secrets."""
     token: ApiToken = request.auth  # type: ignore[attr-defined]
-    token_require_scope(token=token, scope=TokenScope.WEBHOOKS_MANAGE)
+    token_require_scope(token=token, scope=WEBHOOKS_MANAGE)
     assert token.organisation_id is not None
     endpoints = WebhookEndpoint.objects.filter(organisation_id=token.organisation_id).order_by("url", "id")
     return [_endpoint_out(e) for e in endpoints]

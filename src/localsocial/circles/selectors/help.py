@@ -434,6 +434,26 @@ def visits_for_helper(*, user: Any, limit: int = 100) -> list[Visit]:
     )
 
 
+@dataclass(frozen=True)
+class OffersAccess:
+    circle: Circle
+    member: Member | None  # the person's active membership of the circle: they may ask from an offer
+    helper: Helper | None  # their active helper role in it: they may add an offer
+
+
+def circle_get_for_offers(*, user: Any, slug: str) -> OffersAccess:
+    """The circle whose offers ``user`` may see — the ``circles.view_offers`` rule, which the
+    API checks too: its active members and helpers, its coordinators and site administrators
+    — with their membership and helper role in it; Http404 for anyone else.  At most six
+    queries."""
+    circle = Circle.objects.filter(slug=slug).first()
+    if circle is None or not getattr(user, "is_authenticated", False) or not user.has_perm("circles.view_offers", circle):
+        raise Http404
+    member = Member.objects.filter(circle=circle, user_id=_user_id(user), status="active").select_related("circle").first()
+    helper = Helper.objects.filter(circle=circle, user_id=_user_id(user), is_active=True).select_related("circle").first()
+    return OffersAccess(circle=circle, member=member, helper=helper)
+
+
 def offers_for_circle(*, circle: Circle) -> list[Offer]:
     return list(
         Offer.objects.filter(circle=circle, is_active=True, helper__is_active=True)

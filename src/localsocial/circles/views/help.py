@@ -134,15 +134,8 @@ def help_request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _circle_for_offers(request: HttpRequest, slug: str) -> tuple[Any, Member | None, Helper | None]:
     """The circle's offers are for its members, helpers and coordinators; 404 for anyone else."""
-    members = [m for m in selectors.memberships_for_user(user=request.user) if m.circle.slug == slug]
-    helpers = [h for h in selectors.helper_roles_for_user(user=request.user) if h.circle.slug == slug]
-    if members:
-        circle = members[0].circle
-    elif helpers:
-        circle = helpers[0].circle
-    else:
-        circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
-    return circle, (members[0] if members else None), (helpers[0] if helpers else None)
+    access = selectors.circle_get_for_offers(user=request.user, slug=slug)
+    return access.circle, access.member, access.helper
 
 
 @login_required

@@ -26,7 +26,7 @@ from localsocial.circles.models import (
     VisitPayment,
 )
 from localsocial.circles.services.help import match_propose
-from tests.api.conftest import bearer
+from tests.api.tokens import bearer
 from tests.circles.factories import CircleFactory, HelperFactory, MemberFactory, TokenBundleFactory
 from tests.circles.test_help_support import (
     HelpRequestFactory,

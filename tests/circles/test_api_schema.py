@@ -26,7 +26,7 @@ _TOKEN: dict[str, str] = {}
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection():
-    # As in test_schema.py: the WSGI handler would otherwise close the test's connection.
+    # As in tests/api/test_schema.py: the WSGI handler would otherwise close the test's connection.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield

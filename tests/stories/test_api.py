@@ -269,9 +269,9 @@ def test_each_read_endpoint_is_a_fixed_number_of_queries(client, db, django_asse
 
 
 def test_search_that_matches_many_stories_walks_the_list_in_order(client, db, monkeypatch):
-    from localsocial.api.routers import stories as stories_router
+    from localsocial.stories.selectors import api as stories_api_selectors
 
-    monkeypatch.setattr(stories_router, "SEARCH_ID_LIMIT", 2)
+    monkeypatch.setattr(stories_api_selectors, "SEARCH_ID_LIMIT", 2)
     service = ServiceFactory()
     start = datetime(2026, 10, 1, tzinfo=timezone.get_current_timezone())
     made = [StoryFactory(services=[service], body=f"The reception desk, visit {n}.",

@@ -8,8 +8,9 @@ import threading
 import pytest
 from django.db import connection
 
+from localsocial.api.idempotency import idempotent_call, request_fingerprint
 from localsocial.api.models import ApiIdempotencyKey
-from localsocial.api.services import api_circles_idempotent, api_token_create, request_fingerprint
+from localsocial.api.services import api_token_create
 from localsocial.circles.models import Account, Payment, Transfer
 from localsocial.circles.services.membership import member_tokens_grant
 from localsocial.circles.services.payments import payment_record
@@ -61,7 +62,7 @@ def test_two_grants_with_the_same_key_at_once_grant_once(setting):
     _circle, user, member, token = setting
 
     def grant():
-        return api_circles_idempotent(
+        return idempotent_call(
             token=token, idempotency_key="same", operation="circles.member_tokens_grant",
             fingerprint=request_fingerprint({"quarters": 8}),
             perform=lambda key: member_tokens_grant(member=member, actor=user, quarters=8, memo="",
@@ -79,7 +80,7 @@ def test_two_payments_with_the_same_key_at_once_are_recorded_once(setting):
     circle, user, member, token = setting
 
     def pay():
-        return api_circles_idempotent(
+        return idempotent_call(
             token=token, idempotency_key="same", operation="circles.payment_record",
             fingerprint=request_fingerprint({"amount": 1000}),
             perform=lambda key: payment_record(circle=circle, member=member, actor=user, purpose="fee",

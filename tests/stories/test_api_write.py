@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from localsocial.api.models import ApiIdempotencyKey
 from localsocial.stories.models import Response, Story
-from tests.api.conftest import bearer
+from tests.api.tokens import bearer
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
