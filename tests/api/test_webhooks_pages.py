@@ -98,10 +98,15 @@ def test_rotating_pausing_and_deleting(admin_client, org):
                                               events=["story.published"], secret="whsec_b2xk")
     rotated = admin_client.post(f"{BASE}{endpoint.pk}/rotate/")
     assert rotated.status_code == 302
-    new_secret = _secret_on(admin_client.get(rotated["Location"]))
+    secret_page = admin_client.get(rotated["Location"])
+    new_secret = _secret_on(secret_page)
     endpoint.refresh_from_db()
     assert endpoint.secret == new_secret != "whsec_b2xk"
     assert endpoint.secret_rotated_at is not None
+    # The previous secret signs too for a day, and the page says until when
+    assert endpoint.previous_secret == "whsec_b2xk"
+    assert "signed with the previous secret as well" in secret_page.content.decode()
+    assert "Standard Webhooks" in secret_page.content.decode()
 
     assert admin_client.post(f"{BASE}{endpoint.pk}/active/", {"active": "0"}).status_code == 302
     endpoint.refresh_from_db()
