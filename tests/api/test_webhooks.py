@@ -3,8 +3,7 @@ retries with backoff, giving up, no duplicates, no redirects, nothing private.""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from localsocial.api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from localsocial.api.webhooks import (
@@ -28,6 +28,7 @@ from tests.factories import OrganisationFactory, ResponseFactory, ServiceFactory
 pytestmark = pytest.mark.django_db
 
 ALL_EVENTS = ["story.published", "response.published", "change.marked"]
+SECRET = "whsec_" + base64.b64encode(b"the test secret's 32 key bytes!!").decode()
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def tree(db):
 
 def _endpoint(organisation, url, events=ALL_EVENTS, **kwargs):
     return WebhookEndpoint.objects.create(
-        organisation=organisation, url=url, events=list(events), secret="whsec_test-secret", **kwargs
+        organisation=organisation, url=url, events=list(events), secret=SECRET, **kwargs
     )
 
 
@@ -52,13 +53,14 @@ def _publish(story):
         story_published_effects(story=story)
 
 
-def _verify(received, secret="whsec_test-secret") -> bool:
-    """What a receiver does: recompute the signature over the timestamp and the raw body."""
-    timestamp = received.headers["X-LocalSocial-Timestamp"]
-    expected = "sha256=" + hmac.new(
-        secret.encode(), timestamp.encode() + b"." + received.body, hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(expected, received.headers["X-LocalSocial-Signature"])
+def _verify(received, secret=SECRET) -> bool:
+    """What a receiver does: check the Standard Webhooks signature over the id, the timestamp
+    and the raw body with the reference library."""
+    try:
+        Webhook(secret).verify(received.body, received.headers)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 def test_a_published_story_is_posted_signed_to_the_trusts_webhook(tree, receiver):
@@ -70,10 +72,11 @@ def test_a_published_story_is_posted_signed_to_the_trusts_webhook(tree, receiver
     assert len(receiver.requests) == 1
     received = receiver.requests[0]
     assert _verify(received)
-    assert not _verify(received, secret="whsec_wrong")
+    assert not _verify(received, secret="whsec_" + base64.b64encode(b"another secret").decode())
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert received.headers["X-LocalSocial-Event"] == "story.published"
     assert received.headers["X-LocalSocial-Delivery"] == str(delivery.pk)
+    assert received.headers["webhook-id"] == delivery.event_id == f"story.published:{story.pk}"
     assert received.headers["Content-Type"] == "application/json"
     payload = received.json()
     assert payload["event"] == "story.published"
@@ -110,7 +113,7 @@ def test_queueing_the_same_event_twice_delivers_it_once(tree, receiver):
     story = StoryFactory(services=[tree["service"]])
     _publish(story)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        webhook_event_queue(event="story.published", story_id=story.pk)
+        webhook_event_queue(event="story.published", subject_id=story.pk)
     assert WebhookDelivery.objects.count() == 1
     assert len(receiver.requests) == 1
 
@@ -135,10 +138,10 @@ def test_a_response_and_a_change_are_two_events(tree, receiver):
 def test_an_authors_reply_and_an_unpublished_story_send_nothing(tree, receiver):
     _endpoint(tree["trust"], receiver.url)
     story = StoryFactory(services=[tree["service"]], status="pending")
-    webhook_event_queue(event="story.published", story_id=story.pk)
+    webhook_event_queue(event="story.published", subject_id=story.pk)
     published = StoryFactory(services=[tree["service"]])
     reply = ResponseFactory(story=published, organisation=None, is_author_reply=True, responder=None)
-    webhook_event_queue(event="response.published", response_id=reply.pk)
+    webhook_event_queue(event="response.published", subject_id=reply.pk)
     assert not WebhookDelivery.objects.exists()
 
 

@@ -17,7 +17,7 @@ def setup(make_token, receiver):
     org = OrganisationFactory(slug="riverside")
     admin = MembershipFactory(organisation=org, role="administrator").user
     endpoint = WebhookEndpoint.objects.create(organisation=org, url=receiver.url, events=["story.published"],
-                                              secret="whsec_api")
+                                              secret="whsec_YXBp")
     story = StoryFactory(services=[ServiceFactory(organisation=org)])
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event="story.published", event_id=f"story.published:{story.pk}",

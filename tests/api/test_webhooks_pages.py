@@ -95,13 +95,18 @@ def test_add_form_errors(admin_client, data, message):
 
 def test_rotating_pausing_and_deleting(admin_client, org):
     endpoint = WebhookEndpoint.objects.create(organisation=org, url="https://hooks.example.org/in",
-                                              events=["story.published"], secret="whsec_old")
+                                              events=["story.published"], secret="whsec_b2xk")
     rotated = admin_client.post(f"{BASE}{endpoint.pk}/rotate/")
     assert rotated.status_code == 302
-    new_secret = _secret_on(admin_client.get(rotated["Location"]))
+    secret_page = admin_client.get(rotated["Location"])
+    new_secret = _secret_on(secret_page)
     endpoint.refresh_from_db()
-    assert endpoint.secret == new_secret != "whsec_old"
+    assert endpoint.secret == new_secret != "whsec_b2xk"
     assert endpoint.secret_rotated_at is not None
+    # The previous secret signs too for a day, and the page says until when
+    assert endpoint.previous_secret == "whsec_b2xk"
+    assert "signed with the previous secret as well" in secret_page.content.decode()
+    assert "Standard Webhooks" in secret_page.content.decode()
 
     assert admin_client.post(f"{BASE}{endpoint.pk}/active/", {"active": "0"}).status_code == 302
     endpoint.refresh_from_db()
@@ -172,7 +177,7 @@ def test_the_log_page_is_a_fixed_number_of_queries(admin_client, org, django_ass
 
 def test_send_again_delivers_a_failed_delivery_now(admin_client, org, receiver):
     endpoint = WebhookEndpoint.objects.create(organisation=org, url=receiver.url, events=["story.published"],
-                                              secret="whsec_x")
+                                              secret="whsec_c2VjcmV0")
     from tests.factories import ServiceFactory, StoryFactory
 
     story = StoryFactory(services=[ServiceFactory(organisation=org)])

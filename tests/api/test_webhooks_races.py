@@ -57,7 +57,7 @@ def test_two_workers_given_the_same_delivery_send_it_once(receiver):
     organisation = OrganisationFactory()
     story = StoryFactory(services=[ServiceFactory(organisation=organisation)])
     endpoint = WebhookEndpoint.objects.create(organisation=organisation, url=receiver.url,
-                                              events=["story.published"], secret="whsec_race")
+                                              events=["story.published"], secret="whsec_cmFjZQ==")
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event="story.published", event_id=f"story.published:{story.pk}",
         payload={"event": "story.published", "data": {"story": {"id": story.pk}}},

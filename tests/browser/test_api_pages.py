@@ -22,7 +22,7 @@ def developer_page(chromium_browser, live_server):
     token, _secret = api_token_create(user=admin, name="Kiosk", scopes=["stories:write"])
     endpoint = WebhookEndpoint.objects.create(
         organisation=council, url="https://hooks.example.org/localsocial", events=["story.published"],
-        secret="whsec_browser",
+        secret="whsec_YnJvd3Nlcg==",
     )
     for n, status in enumerate([DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.RETRYING]):
         delivery = WebhookDelivery.objects.create(

@@ -12,6 +12,7 @@ from ninja.openapi.schema import OpenAPISchema
 from localsocial.api.auth import read_throttle
 from localsocial.api.errors import FieldErrors
 from localsocial.api.registry import api_modules_discover, routers_registered
+from localsocial.api.webhook_registry import webhooks_openapi
 
 _DETAIL = {
     "type": "object",
@@ -52,6 +53,9 @@ class LocalSocialAPI(NinjaAPI):
             for operation in methods.values():
                 operation.setdefault("responses", {}).setdefault("400", _BAD_REQUEST)
                 operation["responses"].setdefault("429", _TOO_MANY_REQUESTS)
+        # OpenAPI 3.1's top-level `webhooks`: every event the modules registered, its payload
+        # and signature headers (api.webhook_registry).
+        schema["webhooks"] = webhooks_openapi()
         return schema
 
 

@@ -9,19 +9,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from localsocial.api.models import WebhookEvent
 from localsocial.api.registry import scope_choices
+from localsocial.api.webhook_registry import webhook_event_choices
 from localsocial.directory.models import Organisation, StaffRole
-
-EVENT_HINTS = {
-    WebhookEvent.STORY_PUBLISHED: _("A story about the organisation (or any part of it) is published"),
-    WebhookEvent.RESPONSE_PUBLISHED: _("A response to such a story is published"),
-    WebhookEvent.CHANGE_MARKED: _("A published response says a change is planned or made"),
-    WebhookEvent.REQUEST_MATCHED: _(
-        "In a circle the organisation runs, a helper accepted a request for help and a visit is arranged"
-    ),
-    WebhookEvent.VISIT_COMPLETED: _("In a circle the organisation runs, a visit was confirmed as done"),
-}
 
 
 class TokenCreateForm(forms.Form):
@@ -92,7 +82,8 @@ class WebhookCreateForm(forms.Form):
     )
     events = forms.MultipleChoiceField(
         label=_("Events to send"),
-        choices=[(event.value, event.value) for event in WebhookEvent],
+        # Read when the form is made: the modules register their events at start-up.
+        choices=webhook_event_choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one event"),
                         "invalid_choice": _("Choose events from the list")},

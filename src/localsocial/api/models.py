@@ -35,18 +35,6 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
-class WebhookEvent(models.TextChoices):
-    STORY_PUBLISHED = "story.published", "story.published"
-    RESPONSE_PUBLISHED = "response.published", "response.published"
-    CHANGE_MARKED = "change.marked", "change.marked"
-    REQUEST_MATCHED = "request.matched", "request.matched"
-    VISIT_COMPLETED = "visit.completed", "visit.completed"
-
-
-# Events about circles (help requests and visits) rather than stories.
-CIRCLE_EVENTS = frozenset({WebhookEvent.REQUEST_MATCHED.value, WebhookEvent.VISIT_COMPLETED.value})
-
-
 class ApiIdempotencyKey(models.Model):
     """An ``Idempotency-Key`` a token sent with a POST, and what that request made.  Unique
     per token, so a retried request finds what it made instead of making a second one;
@@ -73,13 +61,16 @@ class ApiIdempotencyKey(models.Model):
 
 
 class WebhookEndpoint(models.Model):
-    """An address an organisation wants events posted to, signed with ``secret`` (HMAC-SHA256
-    of the timestamp and the body, in the ``X-LocalSocial-Signature`` header).  The secret is
-    kept as it is, because signing needs it; it is shown once, when made or rotated."""
+    """An address an organisation wants events posted to, signed as Standard Webhooks with
+    ``secret`` (``whsec_`` and base64 key bytes).  The secret is kept as it is, because signing
+    needs it; it is shown once, when made or rotated.  After a rotation ``previous_secret``
+    signs too, until ``previous_secret_expires_at`` (api.webhooks.PREVIOUS_SECRET_GRACE).
+    ``events`` are names of registered event types (api.webhook_registry), checked by the
+    services, not by the database, so that a module adds events without an api migration."""
 
     organisation = models.ForeignKey("directory.Organisation", on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("address"), max_length=500)
-    secret = models.CharField(max_length=64)
+    secret = models.CharField(max_length=128)
     events = models.JSONField(default=list)
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
@@ -88,6 +79,8 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    previous_secret = models.CharField(max_length=128, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["organisation", "url", "id"]
@@ -120,7 +113,8 @@ class WebhookDelivery(models.Model):
     every attempt is also kept in ``WebhookAttempt``."""
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    # A registered event type's name (api.webhook_registry); no choices, see WebhookEndpoint.
+    event = models.CharField(max_length=40)
     event_id = models.CharField(max_length=80)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)

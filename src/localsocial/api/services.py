@@ -18,10 +18,15 @@ from localsocial.api.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
-    WebhookEvent,
 )
 from localsocial.api.registry import scope_get
-from localsocial.api.webhooks import delivery_enqueue, secret_generate, webhook_url_problem
+from localsocial.api.webhook_registry import webhook_event_names
+from localsocial.api.webhooks import (
+    PREVIOUS_SECRET_GRACE,
+    delivery_enqueue,
+    secret_generate,
+    webhook_url_problem,
+)
 from localsocial.core.services import audit_record
 from localsocial.directory.models import Organisation, OrganisationMembership
 
@@ -117,7 +122,8 @@ def _endpoint_checked(url: str, events: list[str]) -> tuple[str, list[str]]:
         problem = webhook_url_problem(url)
         if problem:
             errors["url"] = [problem.rstrip(".")]
-    events = [event for event in WebhookEvent.values if event in (events or [])]
+    # Only registered event types (the modules' webhooks.py), in the order registered.
+    events = [event for event in webhook_event_names() if event in (events or [])]
     if not events:
         errors["events"] = ["Choose at least one event"]
     if errors:
@@ -144,10 +150,15 @@ def webhook_endpoint_create(
 def webhook_endpoint_rotate_secret(
     *, actor: Any, endpoint: WebhookEndpoint, request: HttpRequest | None = None
 ) -> WebhookEndpoint:
-    """Replace the secret: deliveries from now on are signed with the new one."""
+    """Replace the secret: deliveries from now on are signed with the new one and, for
+    PREVIOUS_SECRET_GRACE (24 hours), with the one it replaces as well, so the receiver can
+    switch without refusing a message.  Rotating again within that time drops the oldest."""
+    now = timezone.now()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + PREVIOUS_SECRET_GRACE
     endpoint.secret = secret_generate()
-    endpoint.secret_rotated_at = timezone.now()
-    endpoint.save(update_fields=["secret", "secret_rotated_at"])
+    endpoint.secret_rotated_at = now
+    endpoint.save(update_fields=["secret", "secret_rotated_at", "previous_secret", "previous_secret_expires_at"])
     audit_record(actor=actor, action="api.webhook_rotate_secret", target=endpoint, request=request)
     return endpoint
 

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.api import selectors, services
-from localsocial.api.forms import EVENT_HINTS, TokenCreateForm, WebhookCreateForm
-from localsocial.api.models import DeliveryStatus, WebhookEvent
+from localsocial.api.forms import TokenCreateForm, WebhookCreateForm
+from localsocial.api.models import DeliveryStatus
+from localsocial.api.webhook_registry import webhook_event_types
 from localsocial.api.webhooks import BACKOFF, MAX_ATTEMPTS
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
@@ -97,9 +98,8 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 def _event_items(form: WebhookCreateForm) -> list[dict[str, Any]]:
     chosen = set(form["events"].value() or [])
     return [
-        {"value": event.value, "text": event.value, "checked": event.value in chosen,
-         "hint": {"text": str(EVENT_HINTS[event])}}
-        for event in WebhookEvent
+        {"value": event.name, "text": event.name, "checked": event.name in chosen, "hint": {"text": str(event.label)}}
+        for event in webhook_event_types()
     ]
 
 

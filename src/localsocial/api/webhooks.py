@@ -1,19 +1,21 @@
-"""Webhooks: telling an organisation's systems when something about it becomes public.
+"""Webhooks: the platform's engine that tells an organisation's systems when something about
+it happens.  It imports no module: the modules register their event types (name, payload
+builder, "still public?" check; ``api.webhook_registry``) from their own ``webhooks.py`` and
+call ``webhook_event_queue(event=…, subject_id=…)`` after their transaction commits.  It writes
+one ``WebhookDelivery`` per subscribed, active endpoint of every organisation the event
+concerns and enqueues a task per delivery.
 
-Events: ``story.published``, ``response.published``, ``change.marked`` (a response that
-claims a change planned or made); and for circles ``request.matched`` and
-``visit.completed``, sent to the organisation that runs the circle and every one above it
-(``circle_webhook_queue``, called by circles.services.help after commit).  The stories services call ``webhook_event_queue`` after
-their transaction commits; it writes one ``WebhookDelivery`` per subscribed, active endpoint
-of every organisation the story is about (its services' organisations and every one above
-them: a trust's webhook hears about its wards) and enqueues a task per delivery.
+Each delivery is a POST of JSON signed as Standard Webhooks (https://www.standardwebhooks.com)
+so that receivers can check it with the reference libraries::
 
-Each delivery is a POST of JSON, signed::
+    webhook-id: story.published:1234           (the event's id: the same on every attempt)
+    webhook-timestamp: 1795000000
+    webhook-signature: v1,<base64 HMAC-SHA256(secret's bytes, f"{id}.{timestamp}.{body}")>
 
-    X-LocalSocial-Event: story.published
-    X-LocalSocial-Delivery: 1234
-    X-LocalSocial-Timestamp: 1795000000
-    X-LocalSocial-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>
+For ``PREVIOUS_SECRET_GRACE`` after a rotation the signature header holds two signatures, with
+the new secret and the previous one.  ``X-LocalSocial-Event`` and ``X-LocalSocial-Delivery``
+stay; the older ``X-LocalSocial-Timestamp`` and ``X-LocalSocial-Signature`` are still sent for
+this release only (decision 0016).
 
 2xx is success.  Anything else (another status, a redirect, a timeout, a refused connection)
 is retried after 1 minute, 5 minutes, 30 minutes, 2 hours and 12 hours, and then given up.
@@ -23,6 +25,8 @@ Retries are enqueued with django-tasks' ``run_after`` when the backend supports 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import http.client
@@ -42,17 +46,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from localsocial.api.models import (
-    CIRCLE_EVENTS,
-    DeliveryStatus,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-)
-from localsocial.api.representations import iso_time, response_public, story_detail, story_summary
-from localsocial.circles.models import Visit
-from localsocial.stories.models import Response, ResponseStatus, Story, StoryStatus
+from localsocial.api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from localsocial.api.webhook_registry import WebhookEventType, webhook_event_type
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +68,11 @@ STALE_PENDING = timedelta(minutes=5)
 USER_AGENT = "LocalSocial-Webhooks/1"
 RESPONSE_BYTES_READ = 1024
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+# After a rotation, deliveries are signed with the previous secret too for this long, so a
+# receiver has a day to switch to the new one without refusing anything.
+PREVIOUS_SECRET_GRACE = timedelta(hours=24)
 
 
 def timeout_seconds() -> float:
@@ -86,13 +86,56 @@ def local_addresses_allowed() -> bool:
 
 
 def secret_generate() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A new signing secret: ``whsec_`` and the base64 of 32 random bytes, as Standard
+    Webhooks secrets are written."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
 
-def signature_for(*, secret: str, timestamp: str, body: bytes) -> str:
-    """The value of X-LocalSocial-Signature for ``body`` sent at ``timestamp``."""
+def secret_key(secret: str) -> bytes:
+    """The key bytes of a ``whsec_`` secret, read exactly as the reference library reads it
+    (``standardwebhooks.Webhook``), so that what we sign is what receivers check.  Raises
+    ValueError for a secret that holds no key."""
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("The webhook's secret is not valid base64.") from exc
+    if not key:
+        raise ValueError("The webhook's secret is empty.")
+    return key
+
+
+def signature_for(*, secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """One Standard Webhooks signature: ``v1,`` and the base64 HMAC-SHA256 of
+    ``{webhook-id}.{webhook-timestamp}.{body}``, keyed with the secret's bytes."""
+    message = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
+    """The secrets a delivery is signed with: the endpoint's, and during the grace period
+    after a rotation, the previous one as well."""
+    found = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > now:
+        found.append(endpoint.previous_secret)
+    return found
+
+
+def signature_header(*, secrets_: list[str], message_id: str, timestamp: str, body: bytes) -> str:
+    """The ``webhook-signature`` header: one signature per secret, separated by spaces."""
+    return " ".join(
+        signature_for(secret=secret, message_id=message_id, timestamp=timestamp, body=body) for secret in secrets_
+    )
+
+
+def legacy_signature_for(*, secret: str, timestamp: str, body: bytes) -> str:
+    """``X-LocalSocial-Signature`` as sent before Standard Webhooks (kept for one release):
+    ``sha256=`` and the hex HMAC-SHA256 of ``{timestamp}.{body}``.  Keyed with the same bytes;
+    for a webhook made before the change these are its old secret's, so its receiver's check
+    still passes (migration 0003)."""
     message = timestamp.encode("ascii") + b"." + body
-    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac.new(secret_key(secret), message, hashlib.sha256).hexdigest()
 
 
 def _address_is_public(address: str) -> bool:
@@ -139,80 +182,40 @@ def webhook_url_problem(url: str, *, resolve: bool = False) -> str | None:
 
 # --- Queueing ----------------------------------------------------------------------------------
 
-def event_id_for(*, event: str, story_id: int, response_id: int | None) -> str:
-    """The same for every endpoint, and the same each time the event is queued: receivers
-    use it to ignore a repeat."""
-    return f"{event}:{story_id}" if response_id is None else f"{event}:{story_id}:{response_id}"
+def webhook_event_queue(*, event: str, subject_id: int) -> None:
+    """Queue ``event`` (a registered event type) about ``subject_id`` for every active
+    endpoint, subscribed to it, of the organisations the event's builder names (it includes
+    every organisation above them).  Call after the change commits (``transaction.on_commit``).
 
-
-def _story_loaded(story_id: int) -> Story | None:
-    from localsocial.api.selectors import _stories_with_links
-
-    return _stories_with_links().filter(pk=story_id).first()
-
-
-def webhook_payload(*, event: str, story: Story, response: Response | None) -> dict[str, Any]:
-    """The JSON posted for an event: only what the public pages show (see docs/api.md)."""
-    base = settings.SITE_URL
-    if response is None:
-        occurred_at = story.published_at or timezone.now()
-        data: dict[str, Any] = {"story": story_detail(story, base=base)}
-    else:
-        occurred_at = response.published_at or timezone.now()
-        data = {"story": story_summary(story, base=base), "response": response_public(response)}
-    return {
-        "event": event,
-        "id": event_id_for(event=event, story_id=story.pk, response_id=response.pk if response else None),
-        "occurred_at": iso_time(occurred_at),
-        "data": data,
-    }
-
-
-def webhook_event_queue(*, event: str, story_id: int | None = None, response_id: int | None = None) -> None:
-    """Queue ``event`` for every active endpoint, subscribed to it, of the organisations the
-    story is about (with every organisation above them).  Call after the change commits.
-
-    Idempotent: a delivery is unique per endpoint and event id, so queueing the same event
-    twice makes no second delivery and sends nothing twice.  Nothing is queued for a story or
-    response that is not public (any more).  A failure here is logged, never raised: the
-    publication it follows has already committed and must not turn into an error page."""
-    if event not in WebhookEvent.values or event in CIRCLE_EVENTS:
+    Idempotent: a delivery is unique per endpoint and event id, and the builder gives a stable
+    id, so queueing the same event twice makes no second delivery and sends nothing twice.
+    Nothing is queued when the builder finds nothing to send (a story no longer public).  A
+    failure here is logged, never raised: the change it follows has already committed and must
+    not turn into an error page.  An event no module registered is a programming error."""
+    event_type = webhook_event_type(event)
+    if event_type is None:
         raise ValueError(f"Unknown webhook event: {event}")
-    if story_id is None and response_id is None:
-        raise ValueError("webhook_event_queue needs a story_id or a response_id.")
     try:
-        created_ids = _deliveries_create(event=event, story_id=story_id, response_id=response_id)
+        created_ids = _deliveries_create(event_type=event_type, subject_id=subject_id)
     except Exception:
-        logger.exception("could not queue webhook event %s (story %s, response %s)", event, story_id, response_id)
+        logger.exception("could not queue webhook event %s (subject %s)", event, subject_id)
         return
     for delivery_id in created_ids:
         transaction.on_commit(partial(delivery_enqueue, delivery_id=delivery_id))
 
 
-def _deliveries_create(*, event: str, story_id: int | None, response_id: int | None) -> list[int]:
+def _deliveries_create(*, event_type: WebhookEventType, subject_id: int) -> list[int]:
     """The new deliveries for an event (none for those already queued)."""
-    from localsocial.stories.selectors.common import story_organisation_ids
-
-    response = None
-    if response_id is not None:
-        response = (
-            Response.objects.select_related("organisation")
-            .filter(pk=response_id, status=ResponseStatus.PUBLISHED, is_author_reply=False)
-            .first()
-        )
-        if response is None:
-            return []
-        story_id = response.story_id
-    assert story_id is not None
-    story = _story_loaded(story_id)
-    if story is None or story.status != StoryStatus.PUBLISHED:
+    message = event_type.build(subject_id)
+    if message is None:
         return []
-    endpoints = _endpoints_subscribed(event=event, organisation_ids=story_organisation_ids(story=story))
+    payload = message.payload
+    if payload.get("event") != event_type.name or not payload.get("id") or len(str(payload["id"])) > 80:
+        raise ValueError(f"The {event_type.name} builder gave a payload without its event or a stable id.")
+    endpoints = _endpoints_subscribed(event=event_type.name, organisation_ids=message.organisation_ids)
     if not endpoints:
         return []
-    return _deliveries_for(
-        event=event, endpoints=endpoints, payload=webhook_payload(event=event, story=story, response=response)
-    )
+    return _deliveries_for(event=event_type.name, endpoints=endpoints, payload=payload)
 
 
 def _endpoints_subscribed(*, event: str, organisation_ids: Any) -> list[WebhookEndpoint]:
@@ -239,89 +242,6 @@ def _deliveries_for(*, event: str, endpoints: list[WebhookEndpoint], payload: di
         if created:
             created_ids.append(delivery.pk)
     return created_ids
-
-
-# --- Circles events ----------------------------------------------------------------------------
-
-def circle_event_id_for(*, event: str, request_id: int, visit_id: int) -> str:
-    """Stable per subject and event: a request is matched once (it has at most one visit) and
-    a visit completes once."""
-    return f"{event}:{request_id}" if event == WebhookEvent.REQUEST_MATCHED else f"{event}:{visit_id}"
-
-
-def circle_webhook_payload(*, event: str, visit: Visit) -> dict[str, Any]:
-    """The JSON posted for a circles event.  Ids, the circle's slug, the kind and place of
-    help, times, quarter hours and the payment state only: never a name, an address, a phone
-    number or what the member wrote (see docs/api.md)."""
-    help_request = visit.request
-    visit_data: dict[str, Any] = {
-        "id": visit.pk,
-        "match_id": visit.match_id,
-        "planned_start": iso_time(visit.planned_start),
-        "planned_end": iso_time(visit.planned_end),
-    }
-    if event == WebhookEvent.VISIT_COMPLETED:
-        occurred_at = visit.completed_at or timezone.now()
-        visit_data.update({
-            "checked_in_at": iso_time(visit.checked_in_at) if visit.checked_in_at else None,
-            "checked_out_at": iso_time(visit.checked_out_at) if visit.checked_out_at else None,
-            "completed_at": iso_time(occurred_at),
-            "confirmed_by": "coordinator" if visit.coordinator_confirmed_at else "member_and_helper",
-            "quarters": visit.quarters,
-            "payment": visit.payment,
-        })
-    else:
-        occurred_at = visit.match.responded_at or visit.created_at or timezone.now()
-    return {
-        "event": event,
-        "id": circle_event_id_for(event=event, request_id=help_request.pk, visit_id=visit.pk),
-        "occurred_at": iso_time(occurred_at),
-        "data": {
-            "circle": {"slug": visit.circle.slug},
-            "request": {
-                "id": help_request.pk,
-                "category": help_request.category,
-                "place": help_request.place,
-                "starts_at": iso_time(help_request.starts_at),
-                "estimated_quarters": help_request.estimated_quarters,
-            },
-            "visit": visit_data,
-        },
-    }
-
-
-def circle_webhook_queue(*, event: str, visit_id: int) -> None:
-    """Queue a circles event (``request.matched`` when a helper accepted and the visit is
-    arranged, ``visit.completed`` when both sides or a coordinator confirmed it) for every
-    active endpoint, subscribed to it, of the organisation that runs the visit's circle and of
-    every organisation above it.  Call after the change commits (``transaction.on_commit``).
-
-    Idempotent like ``webhook_event_queue``: the event id is stable per request or visit.
-    Nothing is queued for a circle not run by an organisation in the directory, or for a visit
-    not yet complete.  A failure is logged, never raised."""
-    if event not in CIRCLE_EVENTS:
-        raise ValueError(f"Unknown circles webhook event: {event}")
-    try:
-        created_ids = _circle_deliveries_create(event=event, visit_id=visit_id)
-    except Exception:
-        logger.exception("could not queue webhook event %s (visit %s)", event, visit_id)
-        return
-    for delivery_id in created_ids:
-        transaction.on_commit(partial(delivery_enqueue, delivery_id=delivery_id))
-
-
-def _circle_deliveries_create(*, event: str, visit_id: int) -> list[int]:
-    visit = (
-        Visit.objects.select_related("circle__organisation", "request", "match").filter(pk=visit_id).first()
-    )
-    if visit is None or visit.circle.organisation is None:
-        return []
-    if event == WebhookEvent.VISIT_COMPLETED and visit.completed_at is None:
-        return []
-    endpoints = _endpoints_subscribed(event=event, organisation_ids=visit.circle.organisation.lineage_ids)
-    if not endpoints:
-        return []
-    return _deliveries_for(event=event, endpoints=endpoints, payload=circle_webhook_payload(event=event, visit=visit))
 
 
 def delivery_enqueue(*, delivery_id: int, run_after: datetime | None = None) -> bool:
@@ -367,20 +287,16 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
     return code, f"The receiver answered {code}."
 
 
-def _subject_still_public(delivery: WebhookDelivery) -> bool:
-    """A story withdrawn (or a response rejected) since the event is not sent on.  Circles
-    events carry no public content and a visit is never withdrawn: they are always sent."""
-    payload = delivery.payload or {}
-    if delivery.event in CIRCLE_EVENTS:
-        return True
-    data = payload.get("data") or {}
-    story_id = (data.get("story") or {}).get("id")
-    response_id = (data.get("response") or {}).get("id")
-    if story_id is None or not Story.objects.filter(pk=story_id, status=StoryStatus.PUBLISHED).exists():
-        return False
-    if response_id is not None:
-        return Response.objects.filter(pk=response_id, status=ResponseStatus.PUBLISHED).exists()
-    return True
+def _not_sendable(delivery: WebhookDelivery) -> str:
+    """Why a delivery must not be sent now ("" when it may): its event type is no longer
+    registered, or its module says what it is about stopped being public (a story withdrawn
+    or a response rejected since the event was queued)."""
+    event_type = webhook_event_type(delivery.event)
+    if event_type is None:
+        return "Not sent: this kind of event is no longer sent."
+    if not event_type.still_public(delivery.payload or {}):
+        return "Not sent: what the event is about is no longer public."
+    return ""
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
@@ -406,6 +322,24 @@ def _finish(delivery: WebhookDelivery, *, status: str, now: datetime, code: int 
     )
 
 
+def _headers(delivery: WebhookDelivery, *, now: datetime, timestamp: str, body: bytes) -> dict[str, str]:
+    endpoint = delivery.endpoint
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": delivery.event_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signature_header(
+            secrets_=signing_secrets(endpoint, now=now), message_id=delivery.event_id, timestamp=timestamp, body=body
+        ),
+        "X-LocalSocial-Event": delivery.event,
+        "X-LocalSocial-Delivery": str(delivery.pk),
+        # Deprecated, for receivers written before Standard Webhooks; dropped in the next release.
+        "X-LocalSocial-Timestamp": timestamp,
+        "X-LocalSocial-Signature": legacy_signature_for(secret=endpoint.secret, timestamp=timestamp, body=body),
+    }
+
+
 def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> str:
     """Make one attempt at a delivery, if it is due and nobody else is making it.  Records
     the attempt and either marks it delivered, schedules the next try, or gives up.
@@ -420,9 +354,9 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
                 error="Not sent: the webhook is paused. Send it again once it is resumed.")
         WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") - 1)
         return "cancelled"
-    if not _subject_still_public(delivery):
-        _finish(delivery, status=DeliveryStatus.FAILED, now=now, code=None, next_at=None,
-                error="Not sent: the story or response is no longer public.")
+    not_sendable = _not_sendable(delivery)
+    if not_sendable:
+        _finish(delivery, status=DeliveryStatus.FAILED, now=now, code=None, next_at=None, error=not_sendable)
         WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") - 1)
         return "cancelled"
 
@@ -430,17 +364,16 @@ def webhook_delivery_attempt(*, delivery_id: int, now: datetime | None = None) -
     timestamp = str(int(now.timestamp()))
     problem = webhook_url_problem(endpoint.url, resolve=True)
     started = time.monotonic()
+    headers: dict[str, str] = {}
+    if not problem:
+        try:
+            headers = _headers(delivery, now=now, timestamp=timestamp, body=body)
+        except ValueError:
+            problem = "The webhook's secret cannot be used: rotate it to get a new one."
     if problem:
         code, error = None, problem
     else:
-        code, error = _post(endpoint.url, body, {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-LocalSocial-Event": delivery.event,
-            "X-LocalSocial-Delivery": str(delivery.pk),
-            "X-LocalSocial-Timestamp": timestamp,
-            "X-LocalSocial-Signature": signature_for(secret=endpoint.secret, timestamp=timestamp, body=body),
-        })
+        code, error = _post(endpoint.url, body, headers)
     duration_ms = int((time.monotonic() - started) * 1000)
     succeeded = code is not None and 200 <= code < 300 and not error
     WebhookAttempt.objects.create(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from localsocial.api.webhooks import webhook_event_queue
 from localsocial.circles.models import (
     Circle,
     FeedbackSide,
@@ -77,13 +78,11 @@ def _tell_coordinators(circle: Circle, *, subject: Any, template: str, context: 
 
 
 def _webhook_on_commit(event: str, visit_id: int) -> None:
-    """Tell the running organisation's webhooks (api.webhooks.circle_webhook_queue) once the
-    transaction commits; nothing is sent for a change that is rolled back."""
-    # Imported here: api.webhooks imports the circles models itself (until each module
-    # registers its own webhook payloads).
-    from localsocial.api.webhooks import circle_webhook_queue
+    """Tell the running organisation's webhooks (circles.webhooks, through the platform's
+    api.webhooks.webhook_event_queue) once the transaction commits; nothing is sent for a
+    change that is rolled back."""
 
-    transaction.on_commit(lambda: circle_webhook_queue(event=event, visit_id=visit_id))
+    transaction.on_commit(lambda: webhook_event_queue(event=event, subject_id=visit_id))
 
 
 def help_visit_date(help_request: HelpRequest) -> dt.date:

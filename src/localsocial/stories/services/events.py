@@ -24,7 +24,7 @@ def story_published_effects(*, story: Story) -> None:
     story_listing_refresh(story=story)
     story_id = story.pk
     transaction.on_commit(lambda: alerts_queue_for_story(story_id=story_id))
-    transaction.on_commit(lambda: webhook_event_queue(event="story.published", story_id=story_id))
+    transaction.on_commit(lambda: webhook_event_queue(event="story.published", subject_id=story_id))
 
 
 def story_hidden_effects(*, story: Story) -> None:
@@ -51,9 +51,9 @@ def response_published_effects(*, response: Response) -> None:
     response_id = response.pk
     transaction.on_commit(lambda: followers_notify(response_id=response_id))
     if not response.is_author_reply:
-        transaction.on_commit(lambda: webhook_event_queue(event="response.published", response_id=response_id))
+        transaction.on_commit(lambda: webhook_event_queue(event="response.published", subject_id=response_id))
         if response.change:
-            transaction.on_commit(lambda: webhook_event_queue(event="change.marked", response_id=response_id))
+            transaction.on_commit(lambda: webhook_event_queue(event="change.marked", subject_id=response_id))
             transaction.on_commit(lambda: change_confirmation_request(response_id=response_id))
 
 
