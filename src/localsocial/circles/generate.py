@@ -368,7 +368,7 @@ def circles_generate(ctx: GenerateContext) -> int:
 
 def _circle(ctx: GenerateContext, ids: _Ids, index: int, coordinators: list[int], districts: list[int]) -> _Circle:
     pk = ids.take(Circle)
-    accounts = {kind: ids.take(Account) for kind in (AccountKind.ISSUANCE, AccountKind.SALES, AccountKind.HELP)}
+    accounts = {str(kind): ids.take(Account) for kind in (AccountKind.ISSUANCE, AccountKind.SALES, AccountKind.HELP)}
     return _Circle(
         id=pk, name=f"{place_name(ctx.rng)} Circle", area_id=districts[index % len(districts)] if districts else None,
         accounts=accounts, coordinator_id=coordinators[index % len(coordinators)] if coordinators else None,
