@@ -162,6 +162,9 @@ def _triggers_off(tables: Sequence[type[models.Model]]) -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    if not connection.in_atomic_block:
+        # Only a transaction puts the triggers back for certain (its rollback does, on failure).
+        raise RuntimeError("The circles' generator steps run inside the generator's transaction.")
     quote = connection.ops.quote_name
     names = [quote(str(model._meta.db_table)) for model in tables]
     with connection.cursor() as cursor:
