@@ -1,4 +1,5 @@
 """What the Python bench scripts share: their own PostgreSQL database, Django set up against it,
+their data from ``localsocial generate`` (the generator's engine, with each module's steps),
 timed generation steps, and writing their section of bench/RESULTS.md.
 
 Imported by the scripts in this folder (``python bench/ledger.py`` puts bench/ on the path)."""
@@ -40,6 +41,22 @@ def django_setup(url: str, *, bench: str) -> None:
     import django
 
     django.setup()
+
+
+def generated_data(counts: dict[str, int], *, people: int, timings: list[tuple[str, float]]) -> None:
+    """Run ``localsocial generate`` (its engine, in this process) with ``counts`` for the
+    modules' options (``{"circle-members": 10_000, …}``; no stories unless asked) at a scale
+    that makes at least ``people`` people for them; each step's time goes into ``timings``."""
+    from localsocial.core.generate import StepTiming, generate
+
+    def report(timing: StepTiming) -> None:
+        timings.append((f"generate: {timing.name} ({timing.rows:,} rows)" if timing.rows
+                        else f"generate: {timing.name}", timing.seconds))
+        print(f"  {timings[-1][0]}: {timing.seconds:.1f} s", flush=True)
+
+    # A scale's people are 100,000 times it; staff and moderators (about 1.5%) are not used.
+    scale = max(0.01, round(people * 1.05 / 100_000 + 0.005, 2))
+    generate(scale=scale, counts={"stories": 0, **counts}, report=report)
 
 
 def timed(label: str, started: float, timings: list[tuple[str, float]]) -> float:

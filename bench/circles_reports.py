@@ -6,14 +6,14 @@ proxies), then each selector of ``circles.selectors.reports`` timed over the def
 whole reports page through Django's test client.
 
     .venv/bin/python bench/circles_reports.py [--members 20000] [--visits 200000] [--fresh] \\
-        [--write bench/RESULTS.md]
+        [--database NAME] [--write bench/RESULTS.md]
 
-It makes (or reuses) its own database, ``localsocial_bench_circles_reports``, on the server in
-``BENCH_PG`` (default postgres://postgres@127.0.0.1:5432).  Rows are written with
-``bulk_create`` (ledger triggers off during the load: session_replication_role = replica),
-then the timestamps Django sets itself (``auto_now_add``) are spread over two years with one
-UPDATE each (triggers still off), and the reports' daily totals are rebuilt
-(``localsocial circles_totals --rebuild``, decision 0013).  The page is timed over 20 requests
+It makes (or reuses) its own database, ``localsocial_bench_circles_reports`` (or
+``--database``), on the server in ``BENCH_PG`` (default postgres://postgres@127.0.0.1:5432).
+The data comes from ``localsocial generate`` (circles' steps, ``circles/generate.py``:
+``--circles 1 --circle-members M --circle-helpers 300 --circle-visits V``), which writes the
+rows with COPY and the ledger's and totals' triggers off, with their times spread over two
+years, then sets the balances and works the reports' daily totals out (decision 0013).  The page is timed over 20 requests
 (median and 95th percentile).  ``--write`` replaces the "## Circles reports" section of the results file (and
 nothing else).
 """
@@ -31,12 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchdb import database_ensure, django_setup, section_write, timed
+from benchdb import database_ensure, django_setup, generated_data, section_write, timed
 
 DB_NAME = "localsocial_bench_circles_reports"
-SLUG = "bench-reports"
 RUNS = 5
-BATCH = 5000
 HELPERS = 300
 # The run before decision 0013 (2026-11-27 14:56 UTC, same data, load average 8.7 to 10.8): the
 # selectors counted the raw rows.  Kept to show the change side by side.
@@ -55,140 +53,26 @@ GENERATION_LOG = Path("/tmp/localsocial-bench-circles-reports-generation.json")
 
 
 def generate(members: int, visits: int) -> list[tuple[str, float]]:
+    """The bench circle, from ``localsocial generate``: one circle of ``members`` members (a
+    fee payment and a membership year each, nine in ten paid), HELPERS helpers, ``visits``
+    completed visits over two years with their requests, matches and help transfers, savings
+    values and a coordinator; the reports' daily totals worked out by the generator."""
     from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.utils import timezone
+    from django.db import connection
 
-    from localsocial.accounts.models import User
-    from localsocial.circles.models import (
-        Account,
-        AccountKind,
-        Circle,
-        CircleCoordinator,
-        Entry,
-        HelpCategory,
-        Helper,
-        HelperKind,
-        HelpRequest,
-        Match,
-        Member,
-        MembershipYear,
-        Payment,
-        SavingsProxy,
-        Transfer,
-        Visit,
-    )
-    from localsocial.circles.services.ledger import circle_accounts_ensure
+    from localsocial.circles.generate import generated_circles
 
     timings: list[tuple[str, float]] = []
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     started = timed("migrate", started, timings)
-    if Circle.objects.filter(slug=SLUG).exists():
+    if generated_circles().exists():
         print("Reusing the generated circle", flush=True)
         return [tuple(step) for step in json.loads(GENERATION_LOG.read_text())] if GENERATION_LOG.exists() else []
-    circle = Circle.objects.create(name="Bench reports circle", slug=SLUG, minimum_balance_quarters=-1000)
-    own = circle_accounts_ensure(circle=circle)
-    coordinator = User.objects.create(email="reports-bench-coordinator@example.org", display_name="Coordinator",
-                                      password="!")
-    CircleCoordinator.objects.create(circle=circle, user=coordinator)
-    now = timezone.now()
-    today = timezone.localdate()
-    users = User.objects.bulk_create(
-        [User(email=f"reports-bench-{n}@example.org", display_name=f"Member {n}", password="!")
-         for n in range(members + HELPERS)], batch_size=BATCH,
-    )
-    people = Member.objects.bulk_create(
-        [Member(circle=circle, user=u, display_name=u.display_name, eligibility_confirmed=True,
-                status="lapsed" if n % 10 == 0 else "active") for n, u in enumerate(users[:members])],
-        batch_size=BATCH,
-    )
-    accounts = Account.objects.bulk_create(
-        [Account(circle=circle, kind=AccountKind.MEMBER, member=m, minimum_quarters=-1000) for m in people],
-        batch_size=BATCH,
-    )
-    started = timed(f"{members:,} users, members and accounts", started, timings)
-    kinds = [HelperKind.VOLUNTEER, HelperKind.PAID, HelperKind.VOLUNTEER]
-    helpers = Helper.objects.bulk_create(
-        [Helper(circle=circle, user=u, kind=kinds[n % 3], display_name=f"Helper {n}",
-                hourly_rate_pence=1200 if kinds[n % 3] == HelperKind.PAID else None, dbs_status="clear",
-                dbs_checked_on=today - dt.timedelta(days=100), dbs_expires_on=today + dt.timedelta(days=n % 400),
-                references_checked=True, training_completed_on=today - dt.timedelta(days=90))
-         for n, u in enumerate(users[members:])],
-        batch_size=BATCH,
-    )
-    payments = Payment.objects.bulk_create(
-        [Payment(circle=circle, member=m, purpose="fee", method="cash", status="succeeded", amount_pence=1000,
-                 idempotency_key=f"fee-{m.pk}", completed_at=now - dt.timedelta(days=(n * 7) % 730))
-         for n, m in enumerate(people)],
-        batch_size=BATCH,
-    )
-    MembershipYear.objects.bulk_create(
-        [MembershipYear(member=m, starts_on=p.completed_at.date(), ends_on=p.completed_at.date() + dt.timedelta(days=365),
-                        fee_pence=1000, payment=p if n % 10 else None)
-         for n, (m, p) in enumerate(zip(people, payments, strict=True))],
-        batch_size=BATCH,
-    )
-    SavingsProxy.objects.bulk_create(
-        [SavingsProxy(circle=circle, category=c, value_pence=1500 + 100 * n, attribution_percent=50,
-                      source="Example value for the bench", updated_by=coordinator)
-         for n, c in enumerate(list(HelpCategory)[:5])]
-    )
-    started = timed(f"{HELPERS} helpers, {members:,} payments and years, proxies", started, timings)
-    categories = list(HelpCategory)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL session_replication_role = replica")  # no ledger triggers during the load
-        for first in range(0, visits, BATCH):
-            count = min(BATCH, visits - first)
-            done = [now - dt.timedelta(minutes=(first + i) * 525_600 * 2 // visits) for i in range(count)]
-            requests = HelpRequest.objects.bulk_create([
-                HelpRequest(circle=circle, member=people[(first + i) % members], category=categories[(first + i) % 7],
-                            description="Bench help", starts_at=done[i], estimated_quarters=4, place="out",
-                            status="done", idempotency_key=f"r-{first + i}")
-                for i in range(count)
-            ])
-            matches = Match.objects.bulk_create([
-                Match(request=r, helper=helpers[(first + i) % HELPERS], status="accepted", responded_at=done[i])
-                for i, r in enumerate(requests)
-            ])
-            quarters = [2 + (first + i) % 7 for i in range(count)]
-            transfers = Transfer.objects.bulk_create([
-                Transfer(circle=circle, kind="help", idempotency_key=f"visit-load-{first + i}") for i in range(count)
-            ])
-            Entry.objects.bulk_create([
-                Entry(transfer=t, account=account, quarters=q)
-                for i, t in enumerate(transfers)
-                for account, q in ((accounts[(first + i) % members], -quarters[i]), (own[AccountKind.HELP], quarters[i]))
-            ])
-            Visit.objects.bulk_create([
-                Visit(circle=circle, request=r, match=m, helper=m.helper, planned_start=done[i] - dt.timedelta(hours=2),
-                      planned_end=done[i] - dt.timedelta(hours=1), checked_in_at=done[i] - dt.timedelta(hours=2),
-                      checked_out_at=done[i] - dt.timedelta(hours=1), coordinator_confirmed_at=done[i],
-                      completed_at=done[i], quarters=quarters[i], payment="paid", transfer=transfers[i])
-                for i, (r, m) in enumerate(zip(requests, matches, strict=True))
-            ])
-    started = timed(f"{visits:,} requests, matches, visits and help transfers ({2 * visits:,} entries)", started,
-                    timings)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")  # ledger rows refuse updates otherwise
-        # The times Django sets itself, spread over two years (requests a few days before their visit).
-        cursor.execute("UPDATE circles_member SET joined_at = now() - (id %% 730) * interval '1 day' WHERE circle_id = %s",
-                       [circle.pk])
-        cursor.execute(
-            "UPDATE circles_helprequest r SET created_at = v.checked_in_at - (r.id %% 240) * interval '1 hour' "
-            "FROM circles_visit v WHERE v.request_id = r.id AND r.circle_id = %s", [circle.pk])
-        cursor.execute(
-            "UPDATE circles_transfer t SET created_at = v.completed_at FROM circles_visit v "
-            "WHERE v.transfer_id = t.id AND t.circle_id = %s", [circle.pk])
-        cursor.execute(
-            "UPDATE circles_account a SET balance_quarters = s.total FROM (SELECT account_id, SUM(quarters) AS total "
-            "FROM circles_entry GROUP BY account_id) s WHERE a.id = s.account_id AND a.circle_id = %s", [circle.pk])
-    started = timed("timestamps and balances", started, timings)
-    # The load ran with the triggers off: work the reports' daily totals out (decision 0013).
-    call_command("circles_totals", "--rebuild", verbosity=0)
-    started = timed("circles_totals --rebuild", started, timings)
+    generated_data({"circles": 1, "circle-members": members, "circle-helpers": HELPERS, "circle-visits": visits,
+                    "ledger-entries": 0}, people=members + HELPERS, timings=timings)
+    started = time.monotonic()
     with connection.cursor() as cursor:
         for table in ("circles_member", "circles_helprequest", "circles_visit", "circles_transfer", "circles_entry",
                       "circles_payment", "circles_membershipyear", "circles_helper", "circles_account",
@@ -200,14 +84,19 @@ def generate(members: int, visits: int) -> list[tuple[str, float]]:
     return timings
 
 
+def _circle() -> Any:
+    from localsocial.circles.generate import generated_circles
+
+    return generated_circles().order_by("pk").first()
+
+
 def time_selectors() -> list[dict[str, Any]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from localsocial.circles.models import Circle
     from localsocial.circles.selectors import reports
 
-    circle = Circle.objects.get(slug=SLUG)
+    circle = _circle()
     start, end = reports.default_period()
     two_years = (end - dt.timedelta(days=730), end)
     rows = []
@@ -237,18 +126,17 @@ def time_page() -> dict[str, Any]:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_static.models import StaticDevice
 
-    from localsocial.accounts.models import User
-
     if not (Path(os.environ["STATIC_ROOT"]) / "staticfiles.json").exists():
         call_command("collectstatic", interactive=False, verbosity=0)
-    user = User.objects.get(email="reports-bench-coordinator@example.org")
+    circle = _circle()
+    user = circle.coordinators.select_related("user").order_by("pk").first().user
     device, _created = StaticDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
     client = Client()
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
-    url = f"/circles/{SLUG}/coordinate/reports/"
+    url = f"/circles/{circle.slug}/coordinate/reports/"
     times = []
     for n in range(RUNS * 4 + 1):
         began = time.perf_counter()
@@ -296,9 +184,10 @@ def report(args: argparse.Namespace, timings: list[tuple[str, float]], rows: lis
         f"- **Machine:** {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}, "
         f"Django {django.get_version()}, PostgreSQL {pg} (default settings, same machine); load average "
         f"before / after: {load_before} / {_load_average()} (shared with other work: expect noise)",
-        f"- **Data:** one circle, {args.members:,} members (a fee payment and a membership year each), {HELPERS} "
+        f"- **Data:** one circle, {args.members:,} members (a membership year each, nine in ten paid), {HELPERS} "
         f"helpers, {args.visits:,} completed visits spread evenly over two years, each with its request, match and "
-        f"a help transfer of two ledger entries; database {size}",
+        f"a help transfer of two ledger entries, the tokens members bought to pay for them and their welcome "
+        f"tokens (`localsocial generate`); database {size}",
         "",
     ]
     if timings:
@@ -328,13 +217,14 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=20_000, help="Members to generate (default 20,000).")
     parser.add_argument("--visits", type=int, default=200_000, help="Completed visits to generate (default 200,000).")
     parser.add_argument("--fresh", action="store_true", help="Drop and re-create the bench database first.")
+    parser.add_argument("--database", default=DB_NAME, help=f"The bench database's name (default {DB_NAME}).")
     parser.add_argument("--write", type=Path, default=None, help="Write the results section into this file.")
     args = parser.parse_args()
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    url = database_ensure(server, DB_NAME, fresh=args.fresh)
+    url = database_ensure(server, args.database, fresh=args.fresh)
     django_setup(url, bench="reports")
     load_before = _load_average()
-    print(f"Database {DB_NAME}: {args.members:,} members, {args.visits:,} visits", flush=True)
+    print(f"Database {args.database}: {args.members:,} members, {args.visits:,} visits", flush=True)
     timings = generate(args.members, args.visits)
     print("Selectors", flush=True)
     rows = time_selectors()

@@ -8,14 +8,16 @@
     view, the selector and the template), for a member with a long history (first page and a
     page deep in it) and a member with a handful of entries.
 
-    .venv/bin/python bench/ledger.py --entries 5000000 [--fresh] [--write bench/RESULTS.md]
+    .venv/bin/python bench/ledger.py --entries 5000000 [--fresh] [--database NAME] [--write bench/RESULTS.md]
 
-It makes (or reuses) its own database, ``localsocial_bench_ledger``, on the server in
-``BENCH_PG`` (default postgres://postgres@127.0.0.1:5432).  The bulk load writes transfers and
-entries with INSERT … SELECT generate_series with triggers off (session_replication_role =
-replica), then sets every cached balance from the sum of its entries, so ``ledger verify``
-proves the load consistent before anything is measured.  ``--write`` replaces the
-"## Circles ledger" section of the results file (and nothing else).
+It makes (or reuses) its own database, ``localsocial_bench_ledger`` (or ``--database``), on
+the server in ``BENCH_PG`` (default postgres://postgres@127.0.0.1:5432).  The data comes from
+``localsocial generate`` (circles' steps, ``circles/generate.py``): ``--circles 1
+--circle-members 10000 --ledger-entries N`` and nothing else of note, written with COPY and
+the ledger's triggers off, then every cached balance set from the sum of its entries and the
+daily totals worked out, so ``ledger verify`` proves the load consistent before anything is
+measured.  ``--write`` replaces the "## Circles ledger" section of the results file (and
+nothing else).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchdb import database_ensure, django_setup, section_write, timed
+from benchdb import database_ensure, django_setup, generated_data, section_write, timed
 
 DB_NAME = "localsocial_bench_ledger"
 # How long the last generation took, kept for the report of a later run that reuses the data.
@@ -42,122 +44,74 @@ MEMBERS = 10_000
 CLIENTS = 16
 
 
-def generate(entries: int) -> dict[str, Any]:
-    """The bench circle: MEMBERS members, one of whom (the "busy" member) has about a twentieth
-    of all entries, and one "quiet" member with three; ``entries`` ledger entries in all."""
+def generate(entries: int, members: int = MEMBERS) -> dict[str, Any]:
+    """The bench circle, from ``localsocial generate``: one circle of ``members`` members and
+    ``entries`` more ledger entries (grant and help pairs; the circle's first member, the
+    "busy" one, gets a twentieth of them), and a "quiet" member with three entries."""
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
 
-    from localsocial.accounts.models import User
-    from localsocial.circles.models import Account, AccountKind, Circle, Member
-    from localsocial.circles.services.ledger import (
-        circle_accounts_ensure,
-        tokens_grant,
-        tokens_pay_for_help,
-    )
+    from localsocial.circles.generate import generated_circles
 
     timings: list[tuple[str, float]] = []
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     started = timed("migrate", started, timings)
-    circle = Circle.objects.filter(slug="bench-ledger").first()
-    if circle is not None and Account.objects.filter(circle=circle).exists():
+    circle = generated_circles().order_by("pk").first()
+    if circle is not None:
         existing = {"circle_id": circle.pk, **_accounts_of(circle.pk)}
         print(f"Reusing the generated circle {circle.pk} ({_count('circles_entry'):,} entries)")
         timings = json.loads(GENERATION_LOG.read_text()) if GENERATION_LOG.exists() else []
         return {**existing, "timings": timings, "reused": True}
-    circle = Circle.objects.create(name="Bench circle", slug="bench-ledger", minimum_balance_quarters=0)
-    own = circle_accounts_ensure(circle=circle)
-    users = User.objects.bulk_create(
-        [User(email=f"ledger-bench-{n}@example.org", display_name=f"Bench member {n}", password="!")
-         for n in range(MEMBERS)], batch_size=2000,
-    )
-    members = Member.objects.bulk_create(
-        [Member(circle=circle, user=u, display_name=u.display_name, eligibility_confirmed=True) for u in users],
-        batch_size=2000,
-    )
-    Account.objects.bulk_create(
-        [Account(circle=circle, kind=AccountKind.MEMBER, member=m, minimum_quarters=0) for m in members],
-        batch_size=2000,
-    )
-    started = timed(f"{MEMBERS:,} users, members and accounts", started, timings)
-    accounts = _accounts_of(circle.pk)
-    pairs = entries // 4  # each pair: a grant (issuance -> member) and help (member -> help): 4 entries
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")  # no triggers during the load
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM circles_transfer")
-        base = cursor.fetchone()[0]
-        cursor.execute(
-            """
-            INSERT INTO circles_transfer (id, circle_id, kind, idempotency_key, memo, created_at)
-            SELECT %(base)s + 2 * j - 1 + k, %(circle)s, CASE k WHEN 0 THEN 'grant' ELSE 'help' END,
-                   'load-' || (2 * j - 1 + k), CASE k WHEN 0 THEN 'Tokens bought at the drop-in' ELSE 'Help at home' END,
-                   now() - (%(pairs)s - j) * interval '20 seconds'
-            FROM generate_series(1, %(pairs)s::bigint) AS j CROSS JOIN (VALUES (0), (1)) AS legs(k)
-            ORDER BY 1
-            """,
-            {"base": base, "circle": circle.pk, "pairs": pairs},
-        )
-        started = timed(f"{2 * pairs:,} transfers", started, timings)
-        cursor.execute(
-            """
-            WITH others AS (
-                SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM circles_account
-                WHERE circle_id = %(circle)s AND kind = 'member' AND id NOT IN (%(busy)s, %(quiet)s)
-            ), pair AS (
-                SELECT j, CASE WHEN j %% 20 = 0 THEN %(busy)s ELSE others.ids[1 + (j * 7919) %% others.n] END AS member
-                FROM generate_series(1, %(pairs)s::bigint) AS j, others
-            )
-            INSERT INTO circles_entry (transfer_id, account_id, quarters, created_at)
-            SELECT %(base)s + 2 * j - 1 + k,
-                   CASE WHEN k = 0 AND side = 0 THEN %(issuance)s WHEN k = 1 AND side = 1 THEN %(help)s ELSE member END,
-                   CASE WHEN k = 0 THEN (CASE side WHEN 0 THEN -4 ELSE 4 END) ELSE (CASE side WHEN 0 THEN -3 ELSE 3 END) END,
-                   now() - (%(pairs)s - j) * interval '20 seconds'
-            FROM pair CROSS JOIN (VALUES (0, 0), (0, 1), (1, 0), (1, 1)) AS e(k, side)
-            ORDER BY j, k, side
-            """,
-            {"base": base, "circle": circle.pk, "pairs": pairs, "busy": accounts["busy"], "quiet": accounts["quiet"],
-             "issuance": own[AccountKind.ISSUANCE].pk, "help": own[AccountKind.HELP].pk},
-        )
-        started = timed(f"{4 * pairs:,} entries", started, timings)
-        for table in ("circles_transfer", "circles_entry"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
-        cursor.execute(
-            """
-            UPDATE circles_account a SET balance_quarters = s.total
-            FROM (SELECT account_id, SUM(quarters) AS total FROM circles_entry GROUP BY account_id) s
-            WHERE a.id = s.account_id AND a.circle_id = %s
-            """,
-            [circle.pk],
-        )
-        started = timed("balances from the sums of entries", started, timings)
-    # The reports' daily totals (decision 0013) for the rows loaded around the services.
-    from localsocial.circles.services.ledger_totals import ledger_totals_rebuild
-
-    ledger_totals_rebuild()
-    started = timed("reports' daily totals", started, timings)
+    generated_data({"circles": 1, "circle-members": members, "circle-helpers": 1, "circle-visits": 0,
+                    "ledger-entries": entries}, people=members + 1, timings=timings)
+    started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE circles_entry")
         cursor.execute("VACUUM ANALYZE circles_transfer")
         cursor.execute("VACUUM ANALYZE circles_account")
     started = timed("vacuum analyse", started, timings)
-    # The quiet member: three entries, made through the services like any other.
-    quiet = Member.objects.get(account__pk=accounts["quiet"])
-    tokens_grant(circle=circle, member=quiet, quarters=8, idempotency_key="quiet-1", memo="Welcome tokens")
-    tokens_pay_for_help(circle=circle, payer=Account.objects.get(pk=accounts["quiet"]), payee=own[AccountKind.HELP],
-                        quarters=3, idempotency_key="quiet-2", memo="Lift to the surgery")
-    tokens_grant(circle=circle, member=quiet, quarters=4, idempotency_key="quiet-3")
+    circle = generated_circles().order_by("pk").get()
     GENERATION_LOG.write_text(json.dumps(timings))
-    return {"circle_id": circle.pk, **accounts, "timings": timings, "reused": False}
+    return {"circle_id": circle.pk, **_accounts_of(circle.pk), "timings": timings, "reused": False}
+
+
+def _quiet_member(circle_id: int) -> int:
+    """The quiet member's account: a member of their own (not generated) with three entries,
+    made through the services like any other; made once."""
+    from localsocial.accounts.models import User
+    from localsocial.circles.models import AccountKind, Circle, Member
+    from localsocial.circles.services.ledger import (
+        circle_accounts_ensure,
+        member_account_ensure,
+        tokens_grant,
+        tokens_pay_for_help,
+    )
+
+    circle = Circle.objects.get(pk=circle_id)
+    user, _created = User.objects.get_or_create(email="ledger-bench-quiet@example.org",
+                                                defaults={"display_name": "Quiet member", "password": "!"})
+    member, _created = Member.objects.get_or_create(
+        circle=circle, user=user, defaults={"display_name": "Quiet member", "eligibility_confirmed": True})
+    account = member_account_ensure(member=member)
+    own = circle_accounts_ensure(circle=circle)
+    tokens_grant(circle=circle, member=member, quarters=8, idempotency_key="quiet-1", memo="Welcome tokens")
+    tokens_pay_for_help(circle=circle, payer=account, payee=own[AccountKind.HELP], quarters=3,
+                        idempotency_key="quiet-2", memo="Lift to the surgery")
+    tokens_grant(circle=circle, member=member, quarters=4, idempotency_key="quiet-3")
+    return account.pk
 
 
 def _accounts_of(circle_id: int) -> dict[str, Any]:
     from localsocial.circles.models import Account
 
-    members = list(Account.objects.filter(circle_id=circle_id, kind="member").order_by("id").values_list("id", flat=True))
+    quiet = _quiet_member(circle_id)
+    members = list(Account.objects.filter(circle_id=circle_id, kind="member").exclude(pk=quiet).order_by("id")
+                   .values_list("id", flat=True))
     own = dict(Account.objects.filter(circle_id=circle_id, member=None, helper=None).values_list("kind", "id"))
-    return {"busy": members[0], "quiet": members[1], "members": members, "issuance": own["issuance"],
+    # The generator gives the circle's first member a twentieth of the ledger pairs.
+    return {"busy": members[0], "quiet": quiet, "members": members, "issuance": own["issuance"],
             "sales": own["sales"], "help": own["help"]}
 
 
@@ -329,12 +283,13 @@ def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, An
         "Written by `bench/ledger.py`; every figure below was measured in the run described here.",
         "",
         f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- **Command:** `.venv/bin/python bench/ledger.py --entries {args.entries} --seconds {args.seconds:g} "
+        f"- **Command:** `.venv/bin/python bench/ledger.py --entries {args.entries} --members {args.members} "
+        f"--seconds {args.seconds:g} "
         f"--requests {args.requests}{' --fresh' if args.fresh else ''} --write bench/RESULTS.md`",
         f"- **Machine:** {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}, "
         f"Django {django.get_version()}, PostgreSQL {pg} (default settings, same machine); load average "
         f"before / after: {checks['load_before']} / {_load_average()} (shared with other work: expect noise)",
-        f"- **Data:** one circle, {MEMBERS:,} members, {checks['entries']:,} entries in {checks['transfers']:,} "
+        f"- **Data:** one circle, {args.members:,} members, {checks['entries']:,} entries in {checks['transfers']:,} "
         f"transfers; the busy member has {checks['busy_entries']:,} entries; database {size}",
         "",
     ]
@@ -387,23 +342,26 @@ def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=5_000_000, help="Ledger entries to generate (default 5,000,000).")
+    parser.add_argument("--members", type=int, default=MEMBERS, help=f"Members of the circle (default {MEMBERS:,}).")
     parser.add_argument("--seconds", type=float, default=20, help="How long the clients make transfers (default 20).")
     parser.add_argument("--requests", type=int, default=300, help="Statement requests per account (default 300).")
     parser.add_argument("--fresh", action="store_true", help="Drop and re-create the bench database first.")
+    parser.add_argument("--database", default=DB_NAME, help=f"The bench database's name (default {DB_NAME}).")
     parser.add_argument("--write", type=Path, default=None, help="Write the results section into this file.")
     args = parser.parse_args()
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
-    url = database_ensure(server, DB_NAME, fresh=args.fresh)
+    url = database_ensure(server, args.database, fresh=args.fresh)
     django_setup(url, bench="ledger")
     load_before = _load_average()
-    print(f"Database {DB_NAME}: generating {args.entries:,} entries", flush=True)
-    world = generate(args.entries)
+    print(f"Database {args.database}: generating {args.entries:,} entries", flush=True)
+    world = generate(args.entries, args.members)
     checks: dict[str, Any] = {"load_before": load_before}
     print("ledger verify", flush=True)
     checks["violations_before"], checks["verify_before_s"], failures = verify()
     print(f"  {checks['violations_before']} violations in {checks['verify_before_s']:.1f} s {failures}", flush=True)
-    print("1 client for 10 s", flush=True)
-    checks["baseline"] = throughput(url, world, 10, clients=1)
+    baseline = min(10.0, args.seconds)
+    print(f"1 client for {baseline:g} s", flush=True)
+    checks["baseline"] = throughput(url, world, baseline, clients=1)
     print(f"  {checks['baseline']}", flush=True)
     print(f"{CLIENTS} clients for {args.seconds:g} s", flush=True)
     checks["throughput"] = throughput(url, world, args.seconds)

@@ -26,7 +26,8 @@ entries and within its limit) and ``localsocial circles_totals`` passes (the rep
 totals match the rows).  On PostgreSQL the rows are copied in with the ledger's and the
 totals' triggers switched off for the load (``ALTER TABLE … DISABLE TRIGGER USER``, inside the
 run's transaction, so a failure leaves them on): balances are then set from the sums of the
-entries and the totals worked out afresh, as ``circles_totals --rebuild`` does.  On SQLite the
+entries and the reports' totals worked out afresh, as ``circles_totals --rebuild`` does (for
+every circle: one pass over the rows).  On SQLite the
 triggers stay on and keep the balances as the entries go in.
 
 Generated circles are marked by their slug (``gen-…``); ``--reset`` deletes them and
@@ -162,6 +163,9 @@ def _triggers_off(tables: Sequence[type[models.Model]]) -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    if not connection.in_atomic_block:
+        # Only a transaction puts the triggers back for certain (its rollback does, on failure).
+        raise RuntimeError("The circles' generator steps run inside the generator's transaction.")
     quote = connection.ops.quote_name
     names = [quote(str(model._meta.db_table)) for model in tables]
     with connection.cursor() as cursor:
@@ -290,7 +294,7 @@ def circles_generate(ctx: GenerateContext) -> int:
     """Circles, their members, helpers, visits and ledger (see the module's docstring); returns
     the number of rows written in all the tables."""
     from localsocial.circles.services.help_totals import help_totals_rebuild
-    from localsocial.circles.services.ledger_totals import ledger_totals_counted
+    from localsocial.circles.services.ledger_totals import ledger_totals_rebuild
 
     plan = ctx.plan
     number = plan.count("circles")
@@ -348,18 +352,11 @@ def circles_generate(ctx: GenerateContext) -> int:
                 " GROUP BY e.account_id) s WHERE a.id = s.account_id",
                 [circle_ids],
             )
-    # The reports' daily totals (decision 0013): the ledger's for these circles (kept by the
-    # service, which the load did not call), and on PostgreSQL the requests', visits' and
-    # waits' (kept by triggers, which were off), worked out afresh from the rows.
-    cells = []
-    for circle_id in circle_ids:
-        for (cid, day, kind, account_kind), (credit, debit, transfers) in sorted(
-            ledger_totals_counted(circle_id=circle_id).items()
-        ):
-            cells.append(LedgerDayTotal(circle_id=cid, day=day, transfer_kind=kind, account_kind=account_kind,
-                                        credit_quarters=credit, debit_quarters=debit, transfers=transfers))
-    LedgerDayTotal.objects.bulk_create(cells, batch_size=2000)
-    written += len(cells)
+    # The reports' daily totals (decision 0013), worked out afresh from the rows, as
+    # ``circles_totals --rebuild`` does: the ledger's (kept by the service, which the load did
+    # not call) and on PostgreSQL the requests', visits' and waits' (kept by triggers, which
+    # were off).  One pass over all the rows, whatever the number of circles.
+    written += ledger_totals_rebuild()
     request_cells, visit_cells = help_totals_rebuild()
     written += request_cells + visit_cells
     ctx.ids["circles"] = circle_ids
@@ -368,7 +365,7 @@ def circles_generate(ctx: GenerateContext) -> int:
 
 def _circle(ctx: GenerateContext, ids: _Ids, index: int, coordinators: list[int], districts: list[int]) -> _Circle:
     pk = ids.take(Circle)
-    accounts = {kind: ids.take(Account) for kind in (AccountKind.ISSUANCE, AccountKind.SALES, AccountKind.HELP)}
+    accounts = {str(kind): ids.take(Account) for kind in (AccountKind.ISSUANCE, AccountKind.SALES, AccountKind.HELP)}
     return _Circle(
         id=pk, name=f"{place_name(ctx.rng)} Circle", area_id=districts[index % len(districts)] if districts else None,
         accounts=accounts, coordinator_id=coordinators[index % len(coordinators)] if coordinators else None,

@@ -23,14 +23,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from localsocial.accounts.models import User
-from localsocial.directory.models import Organisation
+if TYPE_CHECKING:  # the registry itself needs nothing from the apps above it
+    from localsocial.accounts.models import User
+    from localsocial.directory.models import Organisation
 
 # One password for every demo account, printed by ``localsocial demo``.  It is public: the
 # demo must never be loaded on a site that holds real people's data (the command refuses to

@@ -148,7 +148,7 @@ def bulk_insert(model: type[models.Model], columns: Sequence[str],
     # batches.  Not ``bulk_create``, which would replace the times given for ``auto_now_add``
     # fields (when a transfer was made, when a member joined) with the time of the run.
     meta = model._meta
-    fields = [meta.get_field(name) for name in columns]
+    fields: list[Any] = [meta.get_field(name) for name in columns]
     extra_names, extra_values = _copy_defaults(model, columns, timezone.now())
     names = [str(getattr(f, "column", name)) for f, name in zip(fields, columns, strict=True)] + extra_names
     quote = connection.ops.quote_name

@@ -1,4 +1,5 @@
-"""``localsocial demo``: load the demo directory and one person for every role."""
+"""``localsocial demo``: run every registered demo step (the platform's directory and one person
+for every role, then each module's own, from its ``demo.py``) and print the sign-ins."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from localsocial.core.demo_registry import demo_load, demo_sign_in_table, demo_s
 class Command(BaseCommand):
     help = (
         "Load a fictional demo: two councils, an NHS trust, their services and one person "
-        "for every role. Safe to run again. Refuses to run with DEBUG off unless --force."
+        "for every role, then each module's demo (its demo.py). Safe to run again. Refuses to "
+        "run with DEBUG off unless --force."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
