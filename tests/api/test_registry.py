@@ -63,3 +63,9 @@ def test_the_api_platform_names_no_module():
         if named:
             offending[str(relative)] = named
     assert offending == {}
+
+
+def test_the_api_description_lists_every_registered_scope(client):
+    bearer = client.get("/api/openapi.json").json()["components"]["securitySchemes"]["ApiTokenAuth"]
+    for scope in registry.scopes_registered():
+        assert f"`{scope.name}` ({scope.label})" in bearer["description"]
