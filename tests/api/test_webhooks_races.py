@@ -1,5 +1,5 @@
 """Races that only PostgreSQL can show (SQLite runs one writer at a time): two workers given the
-same delivery, and two requests with the same idempotency key."""
+same delivery (the idempotency key race is in tests/stories/test_api_races.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from localsocial.api.models import (
-    ApiIdempotencyKey,
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from localsocial.api.services import api_story_submit, request_fingerprint
 from localsocial.api.webhooks import webhook_delivery_attempt
-from localsocial.stories.models import Story
-from tests.factories import OrganisationFactory, ServiceFactory, StoryFactory, UserFactory
+from tests.factories import OrganisationFactory, ServiceFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,22 +64,3 @@ def test_two_workers_given_the_same_delivery_send_it_once(receiver):
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert delivery.attempts == 1
-
-
-def test_two_requests_with_the_same_idempotency_key_make_one_story():
-    from localsocial.api.services import api_token_create
-
-    service = ServiceFactory()
-    token, _secret = api_token_create(user=UserFactory(), name="race", scopes=["stories:write"])
-    fields = {
-        "title": "Same story twice", "body": "Sent twice at the same moment.", "feelings": "",
-        "service_ids": [service.pk], "tag_ids": [], "suggested_tags": [], "author_role": "patient",
-        "age_group": "", "happened_month": timezone.localdate().replace(day=1), "pseudonym": "Sam",
-        "email": "sam@example.org",
-    }
-    results = _at_once(lambda: api_story_submit(
-        token=token, idempotency_key="race-key", fingerprint=request_fingerprint(fields), fields=fields,
-    ))
-    assert Story.objects.count() == 1
-    assert ApiIdempotencyKey.objects.count() == 1
-    assert {story.pk for story, _replayed in results} == {Story.objects.get().pk}  # type: ignore[union-attr]

@@ -9,9 +9,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.openapi.schema import OpenAPISchema
 
-from localsocial.api.auth import read_throttle
+from localsocial.api.auth import read_throttle, token_auth
 from localsocial.api.errors import FieldErrors
-from localsocial.api.registry import api_modules_discover, routers_registered
+from localsocial.api.registry import api_modules_discover, routers_registered, scopes_registered
 from localsocial.api.webhook_registry import webhooks_openapi
 
 _DETAIL = {
@@ -44,8 +44,8 @@ _BAD_REQUEST = {
 
 class LocalSocialAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI description also lists the 400 that
-    core.middleware.RejectNulCharactersMiddleware can give on any operation, and the 429 of
-    the rate limits (api.auth.ApiRateThrottle)."""
+    core.middleware.RejectNulCharactersMiddleware can give on any operation, the 429 of
+    the rate limits (api.auth.ApiRateThrottle), and the registered token scopes."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -56,6 +56,12 @@ class LocalSocialAPI(NinjaAPI):
         # OpenAPI 3.1's top-level `webhooks`: every event the modules registered, its payload
         # and signature headers (api.webhook_registry).
         schema["webhooks"] = webhooks_openapi()
+        bearer = schema.get("components", {}).get("securitySchemes", {}).get(type(token_auth).__name__)
+        if bearer is not None:
+            # The scopes a token may have, as the platform and the modules registered them.
+            bearer["description"] = f"{token_auth.openapi_description} Scopes: " + "; ".join(
+                f"`{scope.name}` ({scope.label})" for scope in scopes_registered()
+            ) + "."
         return schema
 
 

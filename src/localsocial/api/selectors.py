@@ -94,12 +94,3 @@ def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id: int) -> Webh
         raise Http404
     return delivery
 
-
-def __getattr__(name: str) -> Any:
-    # Compatibility for api/webhooks.py until the stories payloads move into the stories
-    # module: the story reads now live in stories.selectors.api.  To be removed then.
-    if name == "_stories_with_links":
-        from importlib import import_module
-
-        return import_module("localsocial.stories.selectors.api").stories_with_links
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

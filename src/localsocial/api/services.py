@@ -203,12 +203,3 @@ def webhook_delivery_resend(
     transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))
     return True
 
-
-def __getattr__(name: str) -> Any:
-    # Compatibility for callers not yet moved (the webhooks tests): the stories submission
-    # through the API now lives in the stories module.  To be removed when they move.
-    if name == "api_story_submit":
-        from importlib import import_module
-
-        return import_module("localsocial.stories.services.api").api_story_submit
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
