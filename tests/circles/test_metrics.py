@@ -9,7 +9,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from localsocial.circles.models import MembershipYear, Payment, PaymentMethod, PaymentPurpose, PaymentStatus
+from localsocial.circles.models import (
+    MembershipYear,
+    Payment,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+)
 from localsocial.core.metrics import Observation, metric_observations
 from tests.circles.factories import CircleFactory, MemberFactory
 from tests.circles.test_reports import at, completed_visit
