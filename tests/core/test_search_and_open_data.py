@@ -118,3 +118,11 @@ def test_the_directory_open_data_is_public_and_leaves_out_contact_details(client
         ("organisation", "riverside"), ("service", "bin-collection"),
     }
     assert "clerk@riverside.example" not in str(rows)
+
+
+def test_every_page_links_to_the_search_and_the_open_data_from_its_footer(client):
+    html = client.get("/privacy/").content.decode()
+    footer = html[html.index('<footer class="govuk-footer">'):]
+
+    assert 'href="/search/"' in footer
+    assert 'href="/open-data/"' in footer
