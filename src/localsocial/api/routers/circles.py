@@ -33,7 +33,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from localsocial.api.auth import token_auth, token_require_scope, write_throttle
-from localsocial.api.errors import FieldErrors
+from localsocial.api.errors import FieldErrors, Problem
 from localsocial.api.models import ApiToken, TokenScope
 from localsocial.api.selectors import (
     circle_get_for_api,
@@ -578,7 +578,8 @@ def my_request_create(
             load=lambda pk: HelpRequest.objects.select_related("visit__helper").get(pk=pk),
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(422, "This Idempotency-Key was already used with a different request: use a new key.") from exc
+        raise Problem(422, "This Idempotency-Key was already used with a different request: use a new key.",
+                      type_slug="idempotency-key-reused") from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error) from error
     if replayed:
@@ -797,7 +798,8 @@ def payment_create(
             perform=perform, load=lambda pk: Payment.objects.get(pk=pk),
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(422, "This Idempotency-Key was already used with a different request: use a new key.") from exc
+        raise Problem(422, "This Idempotency-Key was already used with a different request: use a new key.",
+                      type_slug="idempotency-key-reused") from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(
             error, {"amount": "amount_pence", "bundle": "bundle_id", "__all__": "payload"}
@@ -836,7 +838,8 @@ def grant_create(
             perform=perform, load=lambda pk: Transfer.objects.get(pk=pk),
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(422, "This Idempotency-Key was already used with a different request: use a new key.") from exc
+        raise Problem(422, "This Idempotency-Key was already used with a different request: use a new key.",
+                      type_slug="idempotency-key-reused") from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error, {"tokens": "quarters", "__all__": "payload"}) from error
     if replayed:

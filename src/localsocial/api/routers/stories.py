@@ -23,7 +23,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from localsocial.api.auth import token_auth, token_require_scope, write_throttle
-from localsocial.api.errors import FieldErrors
+from localsocial.api.errors import FieldErrors, Problem
 from localsocial.api.models import ApiToken, TokenScope
 from localsocial.api.representations import response_public, story_detail, story_summary
 from localsocial.api.selectors import (
@@ -465,8 +465,9 @@ def story_create(
             fields=submit_fields, request=request,
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(
-            422, "This Idempotency-Key was already used with a different request: use a new key for a new story."
+        raise Problem(
+            422, "This Idempotency-Key was already used with a different request: use a new key for a new story.",
+            type_slug="idempotency-key-reused",
         ) from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error, _STORY_FIELD_NAMES) from error
