@@ -8,7 +8,7 @@
   and the ``Allow`` methods ninja reports for the path.
 * **CORS**: ``Access-Control-Allow-Origin: *`` on every answer, never with credentials: the
   API takes only bearer tokens, which a page must send on purpose, and never a cookie, so
-  there is no ambient authority for another site to borrow (docs/decisions/0014).
+  there is no ambient authority for another site to borrow (docs/decisions/0015).
 * **Problems**: an error that never reached the API's exception handlers (an unknown path, a
   method not allowed, the NUL-character 400, Django's own 400 and 500) is turned into an RFC
   9457 problem like every other (api.errors).
