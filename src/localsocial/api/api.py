@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
@@ -193,9 +194,11 @@ def field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    # Logged as Django logs an unhandled error (with the request id, through core.logging);
-    # the client sees no internals, only the id to quote.
+    # Logged and signalled as Django does for an unhandled error (the log line carries the
+    # request id; error trackers listen to got_request_exception); the client sees no
+    # internals, only the id to quote.
     logger.error("Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500, "request": request})
+    got_request_exception.send(sender=None, request=request)
     request_id = getattr(request, "request_id", "")
     return problem(
         500, "Something went wrong on our side. It has been logged; quote the request id if you report it.",
