@@ -144,6 +144,8 @@ def test_the_openapi_description_declares_every_error_as_a_problem(client):
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
                 }, (method, path, status)
             assert "RateLimit" in answer["headers"], (method, path, status)
+        if "401" in operation["responses"]:
+            assert "WWW-Authenticate" in operation["responses"]["401"]["headers"], (method, path)
 
 
 # --- Trailing slashes ------------------------------------------------------------------------------

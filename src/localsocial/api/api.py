@@ -4,6 +4,7 @@ Every error is an RFC 9457 problem (``api.errors``): the exception handlers belo
 place where exceptions become answers.  ``api.middleware`` adds what ninja cannot: the slash
 routing, CORS and the rate-limit headers, and problems for answers that never reach ninja."""
 
+import copy
 import logging
 from typing import Any
 
@@ -94,9 +95,11 @@ class LocalSocialAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
-                responses = operation.setdefault("responses", {})
-                responses.setdefault("400", _BAD_REQUEST)
-                responses.setdefault("429", _TOO_MANY_REQUESTS)
+                # ninja keys statuses by int; the JSON document by string: one form only.
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
+                responses.setdefault("400", copy.deepcopy(_BAD_REQUEST))
+                responses.setdefault("429", copy.deepcopy(_TOO_MANY_REQUESTS))
                 for status, answer in responses.items():
                     if int(status) >= 400:
                         # The routers declare their errors with their own {detail} schemas;
