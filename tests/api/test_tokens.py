@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from localsocial.api.models import ApiToken
 from localsocial.core.models import AuditEvent
-from tests.api.conftest import bearer
+from tests.api.problems import problem
+from tests.api.tokens import bearer
 from tests.factories import MembershipFactory, OrganisationFactory, ServiceFactory, UserFactory
 from tests.helpers import sign_in_verified
 
@@ -151,8 +152,7 @@ def _story_body(service_slug="svc"):
 )
 def test_a_missing_or_wrong_token_is_401_json_never_a_redirect(client, db, headers):
     response = client.post(STORY, _story_body(), content_type="application/json", **headers)
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were missing or wrong."}
+    assert problem(response, 401, "not-authenticated")["detail"] == "Authentication credentials were missing or wrong."
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -193,8 +193,7 @@ def test_a_missing_scope_is_403_json(client, make_token):
     _token, secret = make_token(user, scopes=["responses:write"], organisation=organisation)
     ServiceFactory(slug="svc")
     response = client.post(STORY, _story_body(), content_type="application/json", **bearer(secret))
-    assert response.status_code == 403
-    assert response.json() == {"detail": "This token does not have the stories:write scope."}
+    assert problem(response, 403, "forbidden")["detail"] == "This token does not have the stories:write scope."
 
 
 def test_last_used_is_recorded_at_most_once_a_minute(client, make_token, django_assert_num_queries):
@@ -225,5 +224,4 @@ def test_an_organisation_token_stops_when_its_person_loses_the_role(client, make
     membership.save()
     response = client.post(f"/api/stories/{story.pk}/responses/", {"body": "Thank you."},
                            content_type="application/json", **bearer(secret))
-    assert response.status_code == 403
-    assert "no longer has a role" in response.json()["detail"]
+    assert "no longer has a role" in problem(response, 403, "forbidden")["detail"]

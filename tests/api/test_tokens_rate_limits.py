@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import bearer
+from tests.api.problems import problem
+from tests.api.tokens import bearer
 from tests.factories import ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,9 +16,7 @@ def test_reads_over_the_limit_are_a_json_429_with_retry_after(client, settings):
     for _ in range(3):
         assert client.get("/api/stories/").status_code == 200
     response = client.get("/api/directory/organisations")
-    assert response.status_code == 429
-    assert response["Content-Type"].startswith("application/json")
-    assert response.json() == {"detail": "Too many requests."}
+    assert problem(response, 429, "rate-limited")["detail"] == "Too many requests."
     assert 1 <= int(response["Retry-After"]) <= 60
 
 

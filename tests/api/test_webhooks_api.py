@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localsocial.api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from tests.api.conftest import bearer
+from tests.api.tokens import bearer
 from tests.factories import MembershipFactory, OrganisationFactory, ServiceFactory, StoryFactory
 from tests.helpers import CommittingClient
 

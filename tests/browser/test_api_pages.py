@@ -100,3 +100,39 @@ def test_adding_a_webhook_and_rotating_its_secret_pass_axe(developer_page, asser
     developer_page.get_by_role("link", name="Go to the webhook").click()
     developer_page.get_by_role("button", name="Rotate secret").click()
     assert developer_page.locator("#webhook-secret").input_value().startswith("whsec_")
+
+
+def test_the_api_documentation_page_passes_axe_and_shows_the_operations(page, assert_accessible):
+    # Given anyone, signed in or not, when they open /api/docs
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    response = page.goto("/api/docs")
+    assert response is not None
+    assert response.status == 200
+    # Then Swagger UI draws every operation inside the site's own page, under the site's CSP
+    expect(page.locator(".opblock-summary-path", has_text="/api/stories/").first).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="API documentation")).to_be_visible()
+    expect(page.get_by_role("link", name="Developer pages: API tokens and webhooks")).to_be_visible()
+    assert page.locator("html").get_attribute("lang")
+    assert page.locator("main").count() == 1
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    assert_accessible(page)
+    # And so does an operation opened, tried out and run, and the dialog for a token
+    page.locator(".opblock-summary", has_text="/api/stories/").first.click()
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Try it out").first.click()
+    page.get_by_role("button", name="Execute").first.click()
+    expect(page.locator(".live-responses-table").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_text("Available authorizations")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_the_api_error_pages_pass_axe(page, assert_accessible):
+    for path in ["/developers/problems/", "/developers/problems/invalid-request/"]:
+        response = page.goto(path)
+        assert response is not None
+        assert response.status == 200
+        assert_accessible(page)

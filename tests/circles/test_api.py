@@ -26,6 +26,7 @@ from localsocial.circles.models import (
     VisitPayment,
 )
 from localsocial.circles.services.help import match_propose
+from tests.api.problems import field_errors, problem
 from tests.api.tokens import bearer
 from tests.circles.factories import CircleFactory, HelperFactory, MemberFactory, TokenBundleFactory
 from tests.circles.test_help_support import (
@@ -208,18 +209,15 @@ def test_the_services_rules_apply_to_requests_from_the_api(client, make_token, c
     past = (timezone.now() - dt.timedelta(days=1)).isoformat()
     response = _post(client, "/api/circles/riverside/requests/", _ask_body(starts_at=past), headers, key="k")
     # Then the service's message comes back for that field, and nothing is stored
-    assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert detail[0]["loc"][-1] == "starts_at"
-    assert detail[0]["msg"] == "The time must be in the future"
+    assert field_errors(response) == {"body:starts_at": ["The time must be in the future"]}
+    assert response.json()["errors"][0]["pointer"] == "#/starts_at"
     assert not HelpRequest.objects.exists()
 
 
 def test_a_lapsed_member_cannot_ask(client, make_token, circle):
     headers = _member_headers(make_token, MemberFactory(circle=circle, status="lapsed"))
     response = _post(client, "/api/circles/riverside/requests/", _ask_body(), headers, key="k")
-    assert response.status_code == 422
-    assert "Only an active member can ask for help." in str(response.json()["detail"])
+    assert "Only an active member can ask for help." in problem(response, 422, "invalid-request")["detail"]
 
 
 def test_asking_is_refused_outside_your_circle_and_without_the_member_scope(client, make_token, circle, other_circle):
@@ -294,8 +292,7 @@ def test_a_request_with_a_helper_cannot_be_cancelled(client, make_token, circle)
     visit, _coordinator = arranged_visit(circle=circle, member=member)
     response = client.post(f"/api/circles/riverside/requests/{visit.request_id}/cancel",
                            **_member_headers(make_token, member))
-    assert response.status_code == 409
-    assert "already has a helper" in response.json()["detail"]
+    assert "already has a helper" in problem(response, 409, "conflict")["detail"]
 
 
 def test_statement_shows_balance_and_entries_a_page_at_a_time(client, make_token, circle, other_circle):
@@ -405,8 +402,7 @@ def test_an_unvetted_helper_is_refused_for_a_home_visit(client, make_token, circ
     _user, headers = _coordinator_headers(make_token, circle)
     response = _post(client, f"/api/circles/riverside/requests/{help_request.pk}/matches", {"helper_id": helper.pk},
                      headers)
-    assert response.status_code == 409
-    assert response.json()["detail"].startswith("Sam cannot be sent to a home visit")
+    assert problem(response, 409, "conflict")["detail"].startswith("Sam cannot be sent to a home visit")
     assert not Match.objects.exists()
 
 
@@ -505,7 +501,7 @@ def test_payment_input_the_service_refuses_is_a_422(client, make_token, circle):
     path = f"/api/circles/riverside/members/{member.pk}/payments"
     response = _post(client, path, {"purpose": "tokens", "method": "cash", "amount_pence": 3000}, headers, key="p")
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-1] == "bundle_id"
+    assert "body:bundle_id" in field_errors(response)
     assert _post(client, path, {"purpose": "fee", "method": "cash", "amount_pence": 1000}, headers).status_code == 422
     assert not Payment.objects.exists()
 

@@ -8,6 +8,9 @@ pytestmark = pytest.mark.django_db
 def test_api_filter_with_a_nul_character_is_refused_as_json(client):
     response = client.get("/api/directory/organisations", {"parent": "river\x00side"})
     assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 400
+    assert response.json()["type"].endswith("/developers/problems/bad-request/")
     assert "NUL" in response.json()["detail"]
 
 

@@ -11,8 +11,9 @@
   again on every request against the person's current roles: a token stops working for an
   organisation the moment its person loses the role there.
 * Rate limits: ``API_RATE`` for reads and ``API_WRITE_RATE`` for writes, per token (or per
-  address without one), counted by django-ratelimit; over the limit is a JSON 429 with
-  ``Retry-After``.
+  address without one), counted by django-ratelimit; over the limit is a 429 problem with
+  ``Retry-After``.  Every answer says where its sender stands (``RateLimit-Policy`` and
+  ``RateLimit``, added by api.middleware from ``rate_usage_for_request``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +31,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _split_rate, get_usage
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
@@ -140,33 +142,66 @@ def rate_limit_key(request: HttpRequest) -> str:
     return f"ip:{request.META.get('REMOTE_ADDR') or '-'}"
 
 
+@dataclass(frozen=True)
+class RateUsage:
+    """Where a token (or address) stands against one rate limit, for the RateLimit headers."""
+
+    policy: str  # "read" or "write"
+    limit: int
+    window: int  # seconds
+    remaining: int
+    reset: int  # seconds until the window ends (django-ratelimit staggers windows per key)
+
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class ApiRateThrottle(BaseThrottle):
     """A ninja throttle counted by django-ratelimit, so the counts live in the shared cache
-    with the site's other limits.  ``write`` chooses ``API_WRITE_RATE`` over ``API_RATE``."""
+    with the site's other limits.  ``write`` chooses ``API_WRITE_RATE`` over ``API_RATE``.
+    The usage it counted is kept on the request (``api_rate_usage``) for the headers."""
 
     def __init__(self, *, write: bool = False) -> None:
         self.write = write
         self._local = threading.local()
 
+    @property
+    def policy(self) -> str:
+        return "write" if self.write else "read"
+
     def rate(self) -> str:
         return rate("API_WRITE_RATE", "60/h") if self.write else rate("API_RATE", "600/h")
 
-    def allow_request(self, request: HttpRequest) -> bool:
-        self._local.wait = None
+    def usage(self, request: HttpRequest, *, increment: bool) -> RateUsage | None:
+        """Count this request (``increment``) or only look; None when limits are off."""
         if not getattr(settings, "RATELIMIT_ENABLE", True):
-            return True
+            return None
         key = rate_limit_key(request)
-        usage: dict[str, Any] | None = get_usage(
+        found: dict[str, Any] | None = get_usage(
             request,
             group="api-write" if self.write else "api-read",
             key=lambda _group, _request: key,
             rate=self.rate(),
-            increment=True,
+            increment=increment,
         )
-        if usage is None or not usage["should_limit"]:
+        if found is None:
+            return None
+        limit, window = _split_rate(self.rate())
+        usage = RateUsage(
+            policy=self.policy, limit=limit, window=window,
+            remaining=max(0, limit - int(found["count"])), reset=max(0, int(found["time_left"])),
+        )
+        if found["should_limit"] and increment:
+            self._local.wait = max(1, usage.reset)
+        return usage
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self._local.wait = None
+        usage = self.usage(request, increment=True)
+        if usage is None:
             return True
-        self._local.wait = max(1, int(usage["time_left"]))
-        return False
+        request.api_rate_usage = usage  # type: ignore[attr-defined]
+        return self._local.wait is None
 
     def wait(self) -> float | None:
         return getattr(self._local, "wait", None)
@@ -181,3 +216,14 @@ def request_token(request: HttpRequest) -> ApiToken:
     token = request.auth  # type: ignore[attr-defined]
     assert isinstance(token, ApiToken)
     return token
+
+
+def rate_usage_for_request(request: HttpRequest) -> RateUsage | None:
+    """The usage the request's throttle counted; for an answer given before any throttle ran
+    (a 401, a 404 of an unknown path, a preflight), the allowance the request would have
+    counted against — writes' for a write method, else reads' — looked at without counting."""
+    counted = getattr(request, "api_rate_usage", None)
+    if counted is not None:
+        return counted  # type: ignore[no-any-return]
+    throttle = write_throttle if request.method in _WRITE_METHODS else read_throttle
+    return throttle.usage(request, increment=False)

@@ -10,6 +10,8 @@ _WEBHOOKS = "organisations/<slug:slug>/webhooks/"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("problems/", views.problem_list, name="problems"),
+    path("problems/<slug:slug>/", views.problem_detail, name="problem"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:token_id>/created/", views.token_created, name="token_created"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),

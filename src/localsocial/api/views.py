@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.api import selectors, services
+from localsocial.api.errors import PROBLEM_TYPES, problem_type_uri
 from localsocial.api.forms import TokenCreateForm, WebhookCreateForm
 from localsocial.api.models import DeliveryStatus
 from localsocial.api.webhook_registry import webhook_event_types
@@ -242,4 +243,27 @@ def delivery_detail(request: HttpRequest, slug: str, endpoint_id: int, delivery_
         "payload": json.dumps(delivery.payload, indent=2, ensure_ascii=False),
         "resendable": delivery.status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED),
         "back_href": reverse("developers:webhook", kwargs={"slug": organisation.slug, "endpoint_id": endpoint.pk}),
+    })
+
+
+# --- The kinds of error (RFC 9457 problem types) ------------------------------------------------
+
+def problem_list(request: HttpRequest) -> HttpResponse:
+    """Every kind of problem the API answers with; each problem's ``type`` is one of their
+    addresses.  Public: a developer reading an error need not sign in."""
+    return render(request, "api/problems.html", {
+        "page_title": _("Errors from the API"),
+        "problem_types": list(PROBLEM_TYPES.values()),
+        "example_type": problem_type_uri("invalid-request"),
+    })
+
+
+def problem_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    problem_type = PROBLEM_TYPES.get(slug)
+    if problem_type is None:
+        raise Http404
+    return render(request, "api/problem.html", {
+        "page_title": problem_type.title,
+        "problem_type": problem_type,
+        "type_uri": problem_type_uri(slug),
     })

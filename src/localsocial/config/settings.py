@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "localsocial.core.middleware.RequestIdMiddleware",
     "localsocial.core.middleware.TrustedProxyMiddleware",
+    # /api/ only: slashes without redirects, CORS, rate-limit headers, problems for every error.
+    "localsocial.api.middleware.ApiConventionsMiddleware",
     "localsocial.core.middleware.RejectNulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

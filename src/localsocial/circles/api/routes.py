@@ -33,7 +33,7 @@ from ninja import Header, Path, Query, Router, Status
 from ninja.errors import HttpError
 
 from localsocial.api.auth import request_token, token_auth, token_require_scope, write_throttle
-from localsocial.api.errors import FieldErrors
+from localsocial.api.errors import FieldErrors, Problem
 from localsocial.api.idempotency import IdempotencyKeyReused, idempotent_call, request_fingerprint
 from localsocial.api.models import ApiToken
 from localsocial.api.pagination import bad_cursor, blank, page_out
@@ -265,7 +265,7 @@ def my_request_create(
             load=lambda pk: api_selectors.help_request_get_with_visit(request_id=pk),
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(422, _KEY_REUSED) from exc
+        raise Problem(422, _KEY_REUSED, type_slug="idempotency-key-reused") from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error) from error
     if replayed:
@@ -444,7 +444,7 @@ def payment_create(
             perform=perform, load=lambda pk: api_selectors.payment_get(payment_id=pk),
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(422, _KEY_REUSED) from exc
+        raise Problem(422, _KEY_REUSED, type_slug="idempotency-key-reused") from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(
             error, {"amount": "amount_pence", "bundle": "bundle_id", "__all__": "payload"}
@@ -484,7 +484,7 @@ def grant_create(
             perform=perform, load=lambda pk: api_selectors.transfer_get(transfer_id=pk),
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(422, _KEY_REUSED) from exc
+        raise Problem(422, _KEY_REUSED, type_slug="idempotency-key-reused") from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error, {"tokens": "quarters", "__all__": "payload"}) from error
     if replayed:

@@ -22,7 +22,7 @@ from ninja import Header, Path, Query, Router, Status
 from ninja.errors import HttpError
 
 from localsocial.api.auth import request_token, token_auth, token_require_scope, write_throttle
-from localsocial.api.errors import FieldErrors
+from localsocial.api.errors import FieldErrors, Problem
 from localsocial.api.idempotency import IdempotencyKeyReused, request_fingerprint
 from localsocial.api.pagination import bad_cursor, blank, page_out
 from localsocial.core.pagination import InvalidCursorError
@@ -200,8 +200,9 @@ def story_create(
             fields=submit_fields, request=request,
         )
     except IdempotencyKeyReused as exc:
-        raise HttpError(
-            422, "This Idempotency-Key was already used with a different request: use a new key for a new story."
+        raise Problem(
+            422, "This Idempotency-Key was already used with a different request: use a new key for a new story.",
+            type_slug="idempotency-key-reused",
         ) from exc
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error, _STORY_FIELD_NAMES) from error
