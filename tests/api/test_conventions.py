@@ -112,7 +112,7 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(db, monkeypatch,
     def broken(**_kwargs):
         raise RuntimeError("secret internals: password=hunter2")
 
-    monkeypatch.setattr("localsocial.api.routers.stories.tag_page_for_api", broken)
+    monkeypatch.setattr("localsocial.stories.api.routes.tag_page_for_api", broken)
     response = Client(raise_request_exception=False).get("/api/tags/", HTTP_X_REQUEST_ID="req-12345678")
     # Then the client sees a problem with the request id and nothing of the error
     body = problem(response, 500, "server-error")
