@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models
@@ -20,6 +21,10 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # One moment, one text: 10:00 in London in summer is 09:00 UTC as read back from the
+        # database, and a snapshot must not tell them apart.
+        value = value.astimezone(UTC)
     return str(value)
 
 
