@@ -38,6 +38,19 @@
       table.setAttribute("aria-label", "Responses of " + (summary ? summary.textContent : "") + " " +
         (path ? path.getAttribute("data-path") : table.id));
     });
+    // Swagger's sections (the OpenAPI 3.1 webhooks among them) can jump heading levels
+    // (axe: heading-order): a heading that skips a level is announced one below the one before.
+    var previous = 0;
+    document.querySelectorAll("h1, h2, h3, h4, h5, h6").forEach(function (heading) {
+      var level = parseInt(heading.tagName.substring(1), 10);
+      if (root.contains(heading) && previous && level > previous + 1) {
+        level = previous + 1;
+        heading.setAttribute("aria-level", String(level));
+      } else if (root.contains(heading)) {
+        heading.removeAttribute("aria-level");
+      }
+      previous = level;
+    });
   };
   new MutationObserver(mend).observe(root, { childList: true, subtree: true });
 })();
