@@ -3,8 +3,6 @@ same delivery (the idempotency key race is in tests/stories/test_api_races.py)."
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -15,31 +13,9 @@ from localsocial.api.models import (
 )
 from localsocial.api.webhooks import webhook_delivery_attempt
 from tests.factories import OrganisationFactory, ServiceFactory, StoryFactory
+from tests.races import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _at_once(target, count=2):
-    start = threading.Barrier(count)
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def worker():
-        try:
-            start.wait()
-            results.append(target())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +34,9 @@ def test_two_workers_given_the_same_delivery_send_it_once(receiver):
         endpoint=endpoint, event="story.published", event_id=f"story.published:{story.pk}",
         payload={"event": "story.published", "data": {"story": {"id": story.pk}}},
     )
-    results = _at_once(lambda: webhook_delivery_attempt(delivery_id=delivery.pk))
+    attempt = lambda: webhook_delivery_attempt(delivery_id=delivery.pk)  # noqa: E731
+    results = race(attempt, attempt)
+    assert not [r for r in results if isinstance(r, BaseException)], results
     assert sorted(results) == ["skipped", "succeeded"]
     assert len(receiver.requests) == 1
     delivery.refresh_from_db()
