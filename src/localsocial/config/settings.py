@@ -93,8 +93,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "localsocial.core.middleware.RequestIdMiddleware",
+    # First the real client address (behind our proxies), then the request id and the context
+    # variables that carry both to log lines and the audit log.
     "localsocial.core.middleware.TrustedProxyMiddleware",
+    "localsocial.core.middleware.RequestIdMiddleware",
     # /api/ only: slashes without redirects, CORS, rate-limit headers, problems for every error.
     "localsocial.api.middleware.ApiConventionsMiddleware",
     "localsocial.core.middleware.RejectNulCharactersMiddleware",

@@ -8,6 +8,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+# The client's address for the audit log, set by RequestIdMiddleware for the length of a request
+# (after TrustedProxyMiddleware has put the real address in REMOTE_ADDR).  Outside a request (a
+# task, a management command) it is None.  Services read it here, so they never take `request`.
+client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "request_id"}
 

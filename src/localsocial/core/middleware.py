@@ -10,12 +10,15 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from localsocial.core.logging import request_id_var
+from localsocial.core.logging import client_ip_var, request_id_var
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
 
 class RequestIdMiddleware:
+    """Give the request an id and put it, with the client's address, in context variables that
+    log lines and the audit log read.  Runs after TrustedProxyMiddleware (see settings)."""
+
     header = "HTTP_X_REQUEST_ID"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -26,9 +29,11 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        ip_token = client_ip_var.set(request.META.get("REMOTE_ADDR") or None)
         try:
             response = self.get_response(request)
         finally:
+            client_ip_var.reset(ip_token)
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.http import HttpRequest
 
-from localsocial.core.logging import request_id_var
+from localsocial.core.logging import client_ip_var, request_id_var
 from localsocial.core.models import AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 
 def _jsonable(value: Any) -> Any:
@@ -28,15 +33,17 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+def client_ip(request: HttpRequest | None = None) -> str | None:
+    """The client's address: the request's when a view passes one, otherwise the one the
+    middleware put in context for this request (None in a task or a command)."""
+    if request is not None:
+        return request.META.get("REMOTE_ADDR") or None
+    return client_ip_var.get()
 
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | AnonymousUser | None,
     action: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,
@@ -45,7 +52,7 @@ def audit_record(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     """Add one row to the audit log: who did what to which record, and what changed."""
-    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    actor_obj = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
         actor=actor_obj,
         actor_label=str(actor_obj.email) if actor_obj is not None else "system",
@@ -57,7 +64,7 @@ def audit_record(
         before=_jsonable(before or {}),
         after=_jsonable(after or {}),
         request_id=request_id_var.get() if request_id_var.get() != "-" else "",
-        ip_address=client_ip(request),
+        ip_address=client_ip(),
     )
 
 
