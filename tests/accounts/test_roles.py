@@ -190,3 +190,20 @@ def test_a_site_admin_without_a_verified_session_is_sent_to_enter_a_code(client,
 
     assert response["Location"].startswith("/accounts/two-factor/verify/")
     assert RoleGrant.objects.filter(role="site_admin").count() == 1
+
+
+def test_the_audit_log_records_the_client_behind_our_proxy_and_the_request_id(client, site_admin, settings):
+    # Services never see the request: the middleware hands the address and id to the audit log.
+    settings.TRUSTED_PROXY_COUNT = 1
+    person = UserFactory(display_name="Helper")
+    verified_sign_in(client, site_admin)
+
+    client.post(f"/accounts/people/{person.pk}/roles/grant/", {"role": "moderator"},
+                HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7", HTTP_X_REQUEST_ID="audit-trail-0001")
+
+    event = AuditEvent.objects.get(action="accounts.role_grant")
+    assert (event.ip_address, event.request_id) == ("198.51.100.7", "audit-trail-0001")
+    # Outside a request (a command, a task) there is no address and no id.
+    services.role_revoke(actor=site_admin, user=person, role=SiteRole.MODERATOR)
+    event = AuditEvent.objects.get(action="accounts.role_revoke")
+    assert (event.ip_address, event.request_id) == (None, "")

@@ -65,7 +65,7 @@ class UserAdmin(AuditedModelAdmin):
         for user in queryset.filter(erased_at__isnull=True):
             if user.pk == actor.pk:
                 continue
-            services.user_erase(user=user, actor=actor, request=request)
+            services.user_erase(user=user, actor=actor)
             erased += 1
         self.message_user(request, _("%(count)d accounts erased.") % {"count": erased}, messages.SUCCESS)
 

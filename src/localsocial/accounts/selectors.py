@@ -113,12 +113,12 @@ def user_memberships_cached(*, user: Any) -> list[Any]:
     return list(cached)
 
 
-def _require(actor: Any, perm: str, obj: Any = None) -> None:
+def _require(actor: User, perm: str, obj: Any = None) -> None:
     if not actor.has_perm(perm, obj):
         raise PermissionDenied
 
 
-def people_with_site_roles(*, actor: Any, page_number: Any = 1, per_page: int = 50) -> Page:
+def people_with_site_roles(*, actor: User, page_number: Any = 1, per_page: int = 50) -> Page:
     """One page of the people who hold a site role, by email address, each with their grants.
     Site administrators only.  Three queries whatever the page length (count, page, grants)."""
     _require(actor, "accounts.view_people")
@@ -131,7 +131,7 @@ def people_with_site_roles(*, actor: Any, page_number: Any = 1, per_page: int = 
     return Paginator(people, per_page).get_page(page_number)
 
 
-def people_search(*, actor: Any, query: str, limit: int = 20) -> list[User]:
+def people_search(*, actor: User, query: str, limit: int = 20) -> list[User]:
     """Up to ``limit`` people whose email address contains ``query``, erased accounts left out.
     Site administrators only."""
     _require(actor, "accounts.view_people")
@@ -145,7 +145,7 @@ def people_search(*, actor: Any, query: str, limit: int = 20) -> list[User]:
     )
 
 
-def person_get_for_role_admin(*, actor: Any, user_id: int) -> User:
+def person_get_for_role_admin(*, actor: User, user_id: int) -> User:
     """A person's account with their site roles, for the site administrator's page about them.
     Raises PermissionDenied for anyone else, User.DoesNotExist when there is no such person."""
     _require(actor, "accounts.view_people")

@@ -15,7 +15,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -279,7 +278,7 @@ def user_profile_update(*, user: User, display_name: str, preferred_language: st
 # --- Site roles ----------------------------------------------------------------------------------
 
 
-def _authorise(actor: Any, perm: str, obj: Any = None) -> None:
+def _authorise(actor: User | None, perm: str, obj: Any = None) -> None:
     """``actor=None`` is the system itself (a management command); people need the permission."""
     if actor is not None and not actor.has_perm(perm, obj):
         raise PermissionDenied
@@ -290,7 +289,7 @@ def _forget_roles(user: User) -> None:
 
 
 @transaction.atomic
-def role_grant(*, actor: User | None, user: User, role: str, request: HttpRequest | None = None) -> RoleGrant:
+def role_grant(*, actor: User | None, user: User, role: str) -> RoleGrant:
     """Give a person a site role.  Site administrators only (or the system).  Idempotent:
     granting a role the person already holds changes nothing and records nothing.  A new grant
     is audited and the person is told by email (and that they will need two-step verification)."""
@@ -305,7 +304,7 @@ def role_grant(*, actor: User | None, user: User, role: str, request: HttpReques
     if created:
         _forget_roles(user)
         audit_record(actor=actor, action="accounts.role_grant", target=user,
-                     after={"role": role}, request=request)
+                     after={"role": role})
         _send_to_user(
             user,
             subject=_("You have a new role on Local Social"),
@@ -316,7 +315,7 @@ def role_grant(*, actor: User | None, user: User, role: str, request: HttpReques
 
 
 @transaction.atomic
-def role_revoke(*, actor: User | None, user: User, role: str, request: HttpRequest | None = None) -> bool:
+def role_revoke(*, actor: User | None, user: User, role: str) -> bool:
     """Take a site role away.  Site administrators only (or the system).  Idempotent: returns
     False and records nothing when the person did not hold the role.  The last site
     administrator cannot be removed, so the site is never left without one."""
@@ -336,7 +335,7 @@ def role_revoke(*, actor: User | None, user: User, role: str, request: HttpReque
         return False
     _forget_roles(user)
     audit_record(actor=actor, action="accounts.role_revoke", target=user,
-                 before={"role": role}, request=request)
+                 before={"role": role})
     return True
 
 
@@ -430,7 +429,7 @@ def two_factor_code_check(*, user: User, code: str) -> tuple[CodeCheck, Any]:
 
 
 @transaction.atomic
-def two_factor_reset(*, actor: User, user: User, request: HttpRequest | None = None) -> int:
+def two_factor_reset(*, actor: User, user: User) -> int:
     """Remove every two-step device and backup code of another person, who lost their phone.
     Site administrators only, never on themselves.  Their current sessions stop counting as
     verified; they will set up an app again next time they sign in.  Audited; the person is told
@@ -445,7 +444,7 @@ def two_factor_reset(*, actor: User, user: User, request: HttpRequest | None = N
         device.delete()
         removed += 1
     audit_record(actor=actor, action="accounts.two_factor_reset", target=user,
-                 before={"devices": removed}, request=request)
+                 before={"devices": removed})
     _send_to_user(
         user,
         subject=_("Your Local Social two-step verification was reset"),
@@ -479,7 +478,7 @@ def user_export_data(*, user: User) -> dict[str, Any]:
 
 
 @transaction.atomic
-def user_erase(*, user: User, actor: User | None = None, request: HttpRequest | None = None) -> User:
+def user_erase(*, user: User, actor: User | None = None) -> User:
     """Erase a person's account: every registered module removes or pseudonymises its personal
     data first, then the account is pseudonymised in place (so everything that points to it
     stays valid and what they wrote stays, by "Former member"): the email becomes
@@ -518,7 +517,6 @@ def user_erase(*, user: User, actor: User | None = None, request: HttpRequest | 
         action="accounts.erase",
         target=user,
         after={"by": "owner" if actor.pk == user.pk else "site administrator"},
-        request=request,
     )
     return user
 

@@ -4,13 +4,12 @@ makes is in the audit log.  (Idempotency keys: ``api.idempotency``.)"""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from localsocial.accounts.models import User
 from localsocial.api.auth import token_generate
 from localsocial.api.idempotency import request_fingerprint
 from localsocial.api.models import (
@@ -42,12 +41,11 @@ __all__ = [  # request_fingerprint: kept importable from here, where it used to 
 @transaction.atomic
 def api_token_create(
     *,
-    user: Any,
+    user: User,
     name: str,
     scopes: list[str],
     organisation: Organisation | None = None,
     expires_at: datetime | None = None,
-    request: HttpRequest | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for ``user``: returns ``(token, secret)``.  The secret is shown once and
     never stored (only its SHA-256).  Raises ValidationError (by field) for no name, an
@@ -89,7 +87,7 @@ def api_token_create(
         scopes=scopes, expires_at=expires_at,
     )
     audit_record(
-        actor=user, action="api.token_create", target=token, request=request,
+        actor=user, action="api.token_create", target=token,
         after={"name": name, "prefix": prefix, "scopes": scopes,
                "organisation": organisation.pk if organisation else None, "expires_at": expires_at},
     )
@@ -97,14 +95,14 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, user: Any, token_id: int, request: HttpRequest | None = None) -> bool:
+def api_token_revoke(*, user: User, token_id: int) -> bool:
     """Revoke one of ``user``'s tokens: it stops working at once.  Returns False when it was
     already revoked (or is not theirs)."""
     now = timezone.now()
     revoked = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=now)
     if revoked:
         token = ApiToken.objects.get(pk=token_id)
-        audit_record(actor=user, action="api.token_revoke", target=token, request=request,
+        audit_record(actor=user, action="api.token_revoke", target=token,
                      after={"revoked_at": now})
     return bool(revoked)
 
@@ -133,7 +131,7 @@ def _endpoint_checked(url: str, events: list[str]) -> tuple[str, list[str]]:
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, actor: Any, organisation: Organisation, url: str, events: list[str], request: HttpRequest | None = None
+    *, actor: User | None, organisation: Organisation, url: str, events: list[str]
 ) -> WebhookEndpoint:
     """A new, active endpoint with a new secret.  Raises ValidationError (``url``,
     ``events``) for an address events may not be sent to or no events."""
@@ -141,14 +139,14 @@ def webhook_endpoint_create(
     endpoint = WebhookEndpoint.objects.create(
         organisation=organisation, url=url, events=events, secret=secret_generate(), created_by=actor
     )
-    audit_record(actor=actor, action="api.webhook_create", target=endpoint, request=request,
+    audit_record(actor=actor, action="api.webhook_create", target=endpoint,
                  after={"organisation": organisation.pk, "url": url, "events": events})
     return endpoint
 
 
 @transaction.atomic
 def webhook_endpoint_rotate_secret(
-    *, actor: Any, endpoint: WebhookEndpoint, request: HttpRequest | None = None
+    *, actor: User | None, endpoint: WebhookEndpoint
 ) -> WebhookEndpoint:
     """Replace the secret: deliveries from now on are signed with the new one and, for
     PREVIOUS_SECRET_GRACE (24 hours), with the one it replaces as well, so the receiver can
@@ -159,34 +157,34 @@ def webhook_endpoint_rotate_secret(
     endpoint.secret = secret_generate()
     endpoint.secret_rotated_at = now
     endpoint.save(update_fields=["secret", "secret_rotated_at", "previous_secret", "previous_secret_expires_at"])
-    audit_record(actor=actor, action="api.webhook_rotate_secret", target=endpoint, request=request)
+    audit_record(actor=actor, action="api.webhook_rotate_secret", target=endpoint)
     return endpoint
 
 
 @transaction.atomic
 def webhook_endpoint_set_active(
-    *, actor: Any, endpoint: WebhookEndpoint, active: bool, request: HttpRequest | None = None
+    *, actor: User | None, endpoint: WebhookEndpoint, active: bool
 ) -> bool:
     """Pause or resume an endpoint; a paused one is sent nothing.  Returns True if it changed."""
     changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=not active).update(is_active=active)
     if changed:
         endpoint.is_active = active
         audit_record(actor=actor, action="api.webhook_resume" if active else "api.webhook_pause",
-                     target=endpoint, request=request, after={"is_active": active})
+                     target=endpoint, after={"is_active": active})
     return bool(changed)
 
 
 @transaction.atomic
-def webhook_endpoint_delete(*, actor: Any, endpoint: WebhookEndpoint, request: HttpRequest | None = None) -> None:
+def webhook_endpoint_delete(*, actor: User | None, endpoint: WebhookEndpoint) -> None:
     """Delete an endpoint and its delivery log."""
-    audit_record(actor=actor, action="api.webhook_delete", target=endpoint, request=request,
+    audit_record(actor=actor, action="api.webhook_delete", target=endpoint,
                  before={"organisation": endpoint.organisation_id, "url": endpoint.url, "events": endpoint.events})
     endpoint.delete()
 
 
 @transaction.atomic
 def webhook_delivery_resend(
-    *, actor: Any, delivery: WebhookDelivery, request: HttpRequest | None = None
+    *, actor: User | None, delivery: WebhookDelivery
 ) -> bool:
     """Send a delivery again, now, with a fresh round of retries (its earlier attempts stay in
     the log).  Returns False while it is already waiting to be sent."""
@@ -197,7 +195,7 @@ def webhook_delivery_resend(
     )
     if not queued:
         return False
-    audit_record(actor=actor, action="api.webhook_resend", target=delivery.endpoint, request=request,
+    audit_record(actor=actor, action="api.webhook_resend", target=delivery.endpoint,
                  after={"delivery": delivery.pk, "event_id": delivery.event_id})
     delivery_id = delivery.pk
     transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.api import selectors, services
 from localsocial.api.errors import PROBLEM_TYPES, problem_type_uri
 from localsocial.api.forms import TokenCreateForm, WebhookCreateForm
@@ -50,8 +51,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             token, secret = services.api_token_create(
-                user=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                organisation=form.organisation_chosen(), expires_at=form.expires_at(), request=request,
+                user=signed_in_actor(request), name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                organisation=form.organisation_chosen(), expires_at=form.expires_at(),
             )
         except ValidationError as error:
             form_errors_apply(form, error, {"expires_at": "expires_on"})
@@ -84,7 +85,7 @@ def token_created(request: HttpRequest, token_id: int) -> HttpResponse:
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_get_for_owner(user=request.user, token_id=token_id)
     if request.method == "POST":
-        if services.api_token_revoke(user=request.user, token_id=token.pk, request=request):
+        if services.api_token_revoke(user=signed_in_actor(request), token_id=token.pk):
             messages.success(request, _("The token “%(name)s” has been revoked. It no longer works.") % {"name": token.name})
         return redirect("developers:index")
     return render(request, "api/token_revoke.html", {
@@ -123,8 +124,8 @@ def webhook_create(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             endpoint = services.webhook_endpoint_create(
-                actor=request.user, organisation=organisation, url=form.cleaned_data["url"],
-                events=form.cleaned_data["events"], request=request,
+                actor=signed_in_actor(request), organisation=organisation, url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -184,7 +185,7 @@ def webhook_secret(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
     organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
-    endpoint = services.webhook_endpoint_rotate_secret(actor=request.user, endpoint=endpoint, request=request)
+    endpoint = services.webhook_endpoint_rotate_secret(actor=signed_in_actor(request), endpoint=endpoint)
     request.session[_WEBHOOK_SECRET] = {"id": endpoint.pk, "secret": endpoint.secret}
     return redirect("developers:webhook_secret", slug=organisation.slug, endpoint_id=endpoint.pk)
 
@@ -195,7 +196,7 @@ def webhook_toggle(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
     organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     active = request.POST.get("active") == "1"
-    if services.webhook_endpoint_set_active(actor=request.user, endpoint=endpoint, active=active, request=request):
+    if services.webhook_endpoint_set_active(actor=signed_in_actor(request), endpoint=endpoint, active=active):
         messages.success(request, _("The webhook has been resumed.") if active else _("The webhook has been paused."))
     return redirect("developers:webhook", slug=organisation.slug, endpoint_id=endpoint.pk)
 
@@ -206,7 +207,7 @@ def webhook_delete(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
     organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     if request.method == "POST":
-        services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint, request=request)
+        services.webhook_endpoint_delete(actor=signed_in_actor(request), endpoint=endpoint)
         messages.success(request, _("The webhook has been deleted."))
         return redirect("developers:webhooks", slug=organisation.slug)
     return render(request, "api/webhook_delete.html", {
@@ -223,7 +224,7 @@ def delivery_resend(request: HttpRequest, slug: str, endpoint_id: int, delivery_
     organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     delivery = selectors.webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id)
-    if services.webhook_delivery_resend(actor=request.user, delivery=delivery, request=request):
+    if services.webhook_delivery_resend(actor=signed_in_actor(request), delivery=delivery):
         messages.success(request, _("Delivery %(id)s will be sent again now.") % {"id": delivery.pk})
     else:
         messages.info(request, _("Delivery %(id)s is already waiting to be sent.") % {"id": delivery.pk})

@@ -85,14 +85,13 @@ class AuditedModelAdmin(SiteAdminPermissionsMixin, admin.ModelAdmin):
             target=obj,
             before=before,
             after=after,
-            request=request,
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit_record(actor=request.user, action="admin.delete", target=obj, request=request)
+        audit_record(actor=request.user, action="admin.delete", target=obj)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
-            audit_record(actor=request.user, action="admin.delete", target=obj, request=request)
+            audit_record(actor=request.user, action="admin.delete", target=obj)
         super().delete_queryset(request, queryset)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.core.admin_site import AuditedModelAdmin
 from localsocial.directory import services
 from localsocial.directory.models import (
@@ -51,14 +52,13 @@ class OrganisationAdmin(AuditedModelAdmin):
         data = {name: form.cleaned_data[name] for name in fields}
         if change:
             original = Organisation.objects.get(pk=obj.pk)
-            services.organisation_update(actor=request.user, organisation=original, request=request, **data)
+            services.organisation_update(actor=signed_in_actor(request), organisation=original, **data)
             obj.refresh_from_db()
         else:
             data.pop("name", None)
             data.pop("org_type", None)
             created = services.organisation_create(
-                actor=request.user, name=form.cleaned_data["name"], org_type=form.cleaned_data["org_type"],
-                request=request, **data,
+                actor=signed_in_actor(request), name=form.cleaned_data["name"], org_type=form.cleaned_data["org_type"], **data,
             )
             obj.pk = created.pk
             obj.refresh_from_db()
@@ -78,13 +78,13 @@ class ServiceAdmin(AuditedModelAdmin):
         fields = [name for name in form.changed_data if name in services.SERVICE_FIELDS]
         data = {name: form.cleaned_data[name] for name in fields}
         if change:
-            services.service_update(actor=request.user, service=Service.objects.get(pk=obj.pk), request=request, **data)
+            services.service_update(actor=signed_in_actor(request), service=Service.objects.get(pk=obj.pk), **data)
         else:
             data.pop("organisation", None)
             data.pop("name", None)
             created = services.service_create(
-                actor=request.user, organisation=form.cleaned_data["organisation"],
-                name=form.cleaned_data["name"], request=request, **data,
+                actor=signed_in_actor(request), organisation=form.cleaned_data["organisation"],
+                name=form.cleaned_data["name"], **data,
             )
             obj.pk = created.pk
         obj.refresh_from_db()
@@ -101,13 +101,13 @@ class OrganisationMembershipAdmin(AuditedModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             services.membership_change(
-                actor=request.user, organisation=obj.organisation, membership_id=obj.pk,
-                role=obj.role, job_title=obj.job_title, request=request,
+                actor=signed_in_actor(request), organisation=obj.organisation, membership_id=obj.pk,
+                role=obj.role, job_title=obj.job_title,
             )
         else:
             membership, _created = services.membership_add(
-                actor=request.user, organisation=obj.organisation, email=obj.user.email,
-                role=obj.role, job_title=obj.job_title, request=request,
+                actor=signed_in_actor(request), organisation=obj.organisation, email=obj.user.email,
+                role=obj.role, job_title=obj.job_title,
             )
             obj.pk = membership.pk
 
@@ -127,7 +127,7 @@ class OrganisationMembershipAdmin(AuditedModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         try:
             services.membership_remove(
-                actor=request.user, organisation=obj.organisation, membership_id=obj.pk, request=request
+                actor=signed_in_actor(request), organisation=obj.organisation, membership_id=obj.pk
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

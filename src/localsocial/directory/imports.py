@@ -26,6 +26,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.core.services import audit_record
 from localsocial.directory.csv_format import (
     APPLIES_TO,
@@ -713,7 +714,7 @@ def _write_services(plan: _Plan, report: ImportReport, org_pks: dict[str, int]) 
 # --- The service ------------------------------------------------------------------------------
 
 def directory_import(
-    *, data: bytes, skip_errors: bool = False, dry_run: bool = False, actor: Any = None, request: Any = None
+    *, data: bytes, skip_errors: bool = False, dry_run: bool = False, actor: User | None = None
 ) -> ImportReport:
     """Check every row of a directory CSV file and, if all are good (or ``skip_errors``),
     create or update the areas, organisations and services in it in one transaction.
@@ -776,7 +777,7 @@ def directory_import(
             transaction.set_rollback(True)
         elif written:
             audit_record(
-                actor=actor, action="directory.import", request=request,
+                actor=actor, action="directory.import",
                 after={"created": report.created, "updated": report.updated,
                        "unchanged": report.unchanged, "rows_with_errors": report.lines_with_errors},
             )

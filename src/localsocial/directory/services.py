@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Concat, Substr
-from django.http import HttpRequest
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.core.services import audit_record, model_snapshot
 from localsocial.directory.models import (
     MAX_DEPTH,
@@ -167,13 +167,12 @@ def _move_subtree(*, organisation: Organisation, new_parent: Organisation | None
 @transaction.atomic
 def organisation_create(
     *,
-    actor: Any,
+    actor: User | None,
     name: str,
     org_type: str,
     parent: Organisation | None = None,
     slug: str = "",
     areas_served: list[Area] | None = None,
-    request: HttpRequest | None = None,
     **details: Any,
 ) -> Organisation:
     """Add an organisation under ``parent`` (or at the top), with a unique slug made from its
@@ -205,7 +204,7 @@ def organisation_create(
         organisation.areas_served.set(areas_served)
     audit_record(
         actor=actor, action="directory.organisation_create", target=organisation,
-        after=model_snapshot(organisation, ["name", "slug", "org_type", "parent_id"]), request=request,
+        after=model_snapshot(organisation, ["name", "slug", "org_type", "parent_id"]),
     )
     return organisation
 
@@ -213,10 +212,9 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(
     *,
-    actor: Any,
+    actor: User | None,
     organisation: Organisation,
     areas_served: list[Area] | None = None,
-    request: HttpRequest | None = None,
     **changes: Any,
 ) -> Organisation:
     """Change the given fields of an organisation.  A new ``parent`` moves the whole subtree
@@ -254,7 +252,6 @@ def organisation_update(
             actor=actor, action="directory.organisation_update", target=current,
             before={k: v for k, v in before.items() if before[k] != after[k]},
             after={k: v for k, v in after.items() if before[k] != after[k]},
-            request=request,
         )
     # The caller's instance reflects what was saved.
     for name in ORGANISATION_FIELDS:
@@ -270,11 +267,10 @@ def organisation_update(
 @transaction.atomic
 def service_create(
     *,
-    actor: Any,
+    actor: User | None,
     organisation: Organisation,
     name: str,
     slug: str = "",
-    request: HttpRequest | None = None,
     **details: Any,
 ) -> Service:
     """Add a service run by ``organisation``, with a unique slug made from its name unless one
@@ -297,14 +293,14 @@ def service_create(
             service.slug = unique_slug(Service, service.name, fallback="service")
     audit_record(
         actor=actor, action="directory.service_create", target=service,
-        after=model_snapshot(service, ["name", "slug", "organisation_id", "lgsl_id"]), request=request,
+        after=model_snapshot(service, ["name", "slug", "organisation_id", "lgsl_id"]),
     )
     return service
 
 
 @transaction.atomic
 def service_update(
-    *, actor: Any, service: Service, request: HttpRequest | None = None, **changes: Any
+    *, actor: User | None, service: Service, **changes: Any
 ) -> Service:
     """Change the given fields of a service (including moving it to another organisation).
     Validates first; the same values again change nothing and write no audit entry."""
@@ -323,7 +319,6 @@ def service_update(
         audit_record(
             actor=actor, action="directory.service_update", target=current,
             before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-            request=request,
         )
     for name in SERVICE_FIELDS:
         if name != "organisation":
@@ -374,12 +369,11 @@ def _ensure_not_last_administrator(organisation: Organisation, membership: Organ
 @transaction.atomic
 def membership_add(
     *,
-    actor: Any,
+    actor: User | None,
     organisation: Organisation,
     email: str,
     role: str,
     job_title: str = "",
-    request: HttpRequest | None = None,
 ) -> tuple[OrganisationMembership, bool]:
     """Add the person with this email address to the organisation's staff.
 
@@ -422,7 +416,6 @@ def membership_add(
     audit_record(
         actor=actor, action="directory.staff_add", target=organisation,
         after={"user": user.pk, "email": user.email, "role": role, "job_title": job_title},
-        request=request,
     )
     return membership, True
 
@@ -430,12 +423,11 @@ def membership_add(
 @transaction.atomic
 def membership_change(
     *,
-    actor: Any,
+    actor: User | None,
     organisation: Organisation,
     membership_id: int,
     role: str,
     job_title: str,
-    request: HttpRequest | None = None,
 ) -> tuple[OrganisationMembership, bool]:
     """Change a staff member's role and job title.  Returns (membership, changed).
 
@@ -459,7 +451,6 @@ def membership_change(
         before={"user": membership.user_id, "email": membership.user.email, **before},
         after={"user": membership.user_id, "email": membership.user.email,
                **model_snapshot(membership, MEMBERSHIP_FIELDS)},
-        request=request,
     )
     return membership, True
 
@@ -467,10 +458,9 @@ def membership_change(
 @transaction.atomic
 def membership_remove(
     *,
-    actor: Any,
+    actor: User | None,
     organisation: Organisation,
     membership_id: int,
-    request: HttpRequest | None = None,
 ) -> bool:
     """Take someone off the organisation's staff.  Returns False if they were not on it
     (removing twice is harmless).  Refuses (ValidationError) to remove the last administrator
@@ -487,5 +477,5 @@ def membership_remove(
     before = {"user": membership.user_id, "email": membership.user.email,
               **model_snapshot(membership, MEMBERSHIP_FIELDS)}
     membership.delete()
-    audit_record(actor=actor, action="directory.staff_remove", target=organisation, before=before, request=request)
+    audit_record(actor=actor, action="directory.staff_remove", target=organisation, before=before)
     return True

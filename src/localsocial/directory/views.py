@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.core.forms import form_errors_apply
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.directory import selectors, services
@@ -156,8 +157,8 @@ def staff_add(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             membership, created = services.membership_add(
-                actor=request.user, organisation=org, email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"], job_title=form.cleaned_data["job_title"], request=request,
+                actor=signed_in_actor(request), organisation=org, email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"], job_title=form.cleaned_data["job_title"],
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -194,8 +195,8 @@ def staff_change(request: HttpRequest, slug: str, membership_id: int) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             _membership, changed = services.membership_change(
-                actor=request.user, organisation=org, membership_id=membership.pk,
-                role=form.cleaned_data["role"], job_title=form.cleaned_data["job_title"], request=request,
+                actor=signed_in_actor(request), organisation=org, membership_id=membership.pk,
+                role=form.cleaned_data["role"], job_title=form.cleaned_data["job_title"],
             )
         except OrganisationMembership.DoesNotExist as exc:
             raise Http404 from exc
@@ -224,7 +225,7 @@ def staff_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRes
     if request.method == "POST":
         try:
             removed = services.membership_remove(
-                actor=request.user, organisation=org, membership_id=membership_id, request=request
+                actor=signed_in_actor(request), organisation=org, membership_id=membership_id
             )
         except ValidationError as error:
             membership = selectors.membership_get_for_management(organisation=org, membership_id=membership_id)
@@ -267,7 +268,7 @@ def directory_import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         report = directory_import(
             data=form.data_bytes(), skip_errors=form.cleaned_data["skip_errors"],
-            dry_run=form.cleaned_data["dry_run"], actor=request.user, request=request,
+            dry_run=form.cleaned_data["dry_run"], actor=signed_in_actor(request),
         )
     status = 400 if form.errors else 200
     return render(

@@ -15,19 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.accounts import selectors, services
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.accounts.forms import PeopleSearchForm, RoleGrantForm, RoleRevokeForm
 from localsocial.accounts.models import SiteRole, User
 
 
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _person(request: HttpRequest, user_id: int) -> User:
     try:
-        return selectors.person_get_for_role_admin(actor=_actor(request), user_id=user_id)
+        return selectors.person_get_for_role_admin(actor=signed_in_actor(request), user_id=user_id)
     except User.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -35,7 +30,7 @@ def _person(request: HttpRequest, user_id: int) -> User:
 @never_cache
 @login_required
 def people(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = signed_in_actor(request)
     page = selectors.people_with_site_roles(actor=actor, page_number=request.GET.get("page", 1))
     form = PeopleSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -89,7 +84,7 @@ def person_role_grant(request: HttpRequest, user_id: int) -> HttpResponse:
     if form.is_valid():
         role = form.cleaned_data["role"]
         try:
-            services.role_grant(actor=_actor(request), user=person, role=role, request=request)
+            services.role_grant(actor=signed_in_actor(request), user=person, role=role)
         except services.AccountActionRefusedError as refusal:
             form.add_error("role", str(refusal))
         else:
@@ -110,7 +105,7 @@ def person_role_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
         return redirect("accounts:person", user_id=person.pk)
     role = form.cleaned_data["role"]
     try:
-        services.role_revoke(actor=_actor(request), user=person, role=role, request=request)
+        services.role_revoke(actor=signed_in_actor(request), user=person, role=role)
     except services.AccountActionRefusedError as refusal:
         messages.error(request, str(refusal))
     else:
@@ -125,14 +120,14 @@ def person_role_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_two_factor_reset(request: HttpRequest, user_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = signed_in_actor(request)
     person = _person(request, user_id)
     if not actor.has_perm("accounts.reset_two_factor", person) or person.pk == actor.pk:
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied
     if request.method == "POST":
-        services.two_factor_reset(actor=actor, user=person, request=request)
+        services.two_factor_reset(actor=actor, user=person)
         messages.success(
             request,
             _("Two-step verification for %(name)s has been reset. They will set it up again when they next sign in.")

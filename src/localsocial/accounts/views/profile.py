@@ -140,7 +140,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = DeleteAccountForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        services.user_erase(user=user, actor=user, request=request)
+        services.user_erase(user=user, actor=user)
         logout(request)
         return redirect("accounts:account_deleted")
     return render(request, "accounts/account_delete.html", {"page_title": _("Delete your account"), "form": form})

@@ -125,7 +125,7 @@ def delivery_resend(
     except Http404 as exc:
         raise HttpError(404, f"This webhook has no delivery with the id {delivery_id}.") from exc
     token: ApiToken = request.auth  # type: ignore[attr-defined]
-    if not webhook_delivery_resend(actor=token.user, delivery=delivery, request=request):
+    if not webhook_delivery_resend(actor=token.user, delivery=delivery):
         raise HttpError(409, "This delivery is already waiting to be sent.")
     delivery.refresh_from_db()
     return Status(202, _delivery_out(delivery))
