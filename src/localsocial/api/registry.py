@@ -9,8 +9,11 @@ when it is imported::
     GARDENS_WRITE = scope_register("gardens:write", _("Book plots"), organisation_roles=())
     router_register("/gardens/", router, tags=["Gardens"])
 
-``api_modules_discover()`` imports every installed Local Social app's ``api`` module (as the
-admin site discovers ``admin.py``); the app config calls it in ``ready()``, so scopes are known
+``api_modules_discover()`` imports the ``api`` module of every installed Local Social app (as
+the admin site discovers ``admin.py``): every app under ``localsocial.``, and any other app whose
+AppConfig says ``localsocial_module = True`` (a module kept outside this package, such as the
+test module under tests/).  Other apps are left alone: Django's own
+``django.contrib.messages`` has an ``api`` module that is nothing of ours. the app config calls it in ``ready()``, so scopes are known
 to the token pages and checks before any URL is resolved, and ``localsocial.api.api`` adds the
 routers registered by then.  Token forms, scope checks and the OpenAPI description read the
 scopes from here.
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import module_has_submodule
 from ninja import Router
@@ -120,11 +123,16 @@ def routers_registered() -> list[ApiRouter]:
     return list(_routers)
 
 
+def is_local_social_app(config: AppConfig) -> bool:
+    """Whether an installed app is ours: under ``localsocial.``, or marked as a module."""
+    return config.name.startswith(MODULE_PREFIX) or getattr(config, "localsocial_module", False) is True
+
+
 def api_modules_discover() -> None:
     """Import the ``api`` module of every installed Local Social app but this one, so that
     its ``scope_register`` and ``router_register`` calls run.  Idempotent."""
     for config in apps.get_app_configs():
-        if config.name == PLATFORM_APP or not config.name.startswith(MODULE_PREFIX):
+        if config.name == PLATFORM_APP or not is_local_social_app(config):
             continue
         if module_has_submodule(config.module, "api"):
             import_module(f"{config.name}.api")
