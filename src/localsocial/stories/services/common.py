@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from localsocial.accounts.models import User
 from localsocial.core.email import site_url
 from localsocial.stories.models import Progress, Story
 from localsocial.stories.selectors.common import secret_hash
@@ -61,10 +62,10 @@ def private_link(secret: str) -> str:
     return site_url(reverse("stories:mine", kwargs={"secret": secret}))
 
 
-def person_key(*, user: Any = None, anonymous_id: str | None = None) -> str:
+def person_key(*, user: User | None = None, anonymous_id: str | None = None) -> str:
     """The key that makes "one per person" hold for "me too" and helpful ratings: the account
     when signed in, else the random id kept in the visitor's cookie."""
-    if user is not None and getattr(user, "is_authenticated", False):
+    if user is not None and user.is_authenticated:
         raw = f"user:{user.pk}"
     elif anonymous_id:
         raw = f"anon:{anonymous_id}"
