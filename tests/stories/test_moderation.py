@@ -306,6 +306,20 @@ def test_publishing_from_the_page_tells_the_author(mod_client):
     assert [m.to for m in mail.outbox] == [["author@example.org"]]
 
 
+def test_a_decision_from_the_page_is_audited_with_the_moderator_and_their_address(moderator):
+    client = sign_in_verified(CommittingClient(REMOTE_ADDR="198.51.100.41"), moderator)
+    story = StoryFactory(status="pending")
+
+    assert client.post(f"{QUEUE}{story.pk}/criticality/", {"criticality": "3"}).status_code == 302
+    assert client.post(f"{QUEUE}{story.pk}/publish/").status_code == 302
+
+    events = AuditEvent.objects.filter(target_id=str(story.pk)).order_by("id")
+    assert [(e.action, e.actor, e.ip_address) for e in events] == [
+        ("stories.story_criticality", moderator, "198.51.100.41"),
+        ("stories.story_publish", moderator, "198.51.100.41"),
+    ]
+
+
 def test_the_hold_option_is_offered_only_for_very_critical_stories(mod_client):
     mild = StoryFactory(status="pending", criticality=2)
     assert "Hold it before publishing" not in page(mod_client, f"{QUEUE}{mild.pk}/")

@@ -282,7 +282,7 @@ def test_rejecting_emails_the_author_the_reason_with_their_private_link(moderato
     assert "Thank you." in message.body
     # The link in the email opens the author's private page: its secret is the story's own.
     secret = message.body.split("/stories/mine/")[1].split("/")[0]
-    assert secret == story_author_secret(story)
+    assert secret == story_author_secret(story=story)
     assert story.author_token_hash == secret_hash(secret)
     assert audit_actions(story) == ["stories.story_reject"]
 

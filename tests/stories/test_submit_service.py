@@ -248,7 +248,7 @@ def test_the_same_text_from_the_same_address_is_not_stored_twice(service, django
         again, again_secret = story_submit(**story_input(service, body="  The nurses EXPLAINED everything and the wait was short. "))
 
     assert again.pk == first.pk
-    assert submission_was_duplicate(again)
+    assert submission_was_duplicate(story=again)
     assert Story.objects.count() == 1
     assert "You sent us this story before" in mail.outbox[-1].body
     assert f"/stories/mine/{again_secret}/" in mail.outbox[-1].body
@@ -263,7 +263,7 @@ def test_the_same_text_from_the_same_address_after_30_days_is_a_new_story(servic
     second, _secret = story_submit(**story_input(service))
 
     assert second.pk != first.pk
-    assert not submission_was_duplicate(second)
+    assert not submission_was_duplicate(story=second)
 
 
 def test_the_same_text_from_another_address_within_a_day_is_flagged_for_moderators(service):
@@ -383,7 +383,7 @@ def test_lost_links_send_the_same_working_link_for_every_story_from_the_address(
     assert f"/stories/mine/{secret}/" in body
     assert client.get(f"/stories/mine/{secret}/").status_code == 200
     second.refresh_from_db()
-    second_secret = story_author_secret(second)
+    second_secret = story_author_secret(story=second)
     assert f"/stories/mine/{second_secret}/" in body
     assert client.get(f"/stories/mine/{second_secret}/").status_code == 200
     assert story_author_links_send(email="nobody@example.org") == 0
@@ -394,7 +394,7 @@ def test_the_private_link_depends_on_the_secret_key(service, settings):
 
     settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
 
-    assert story_author_secret(story) != secret
+    assert story_author_secret(story=story) != secret
 
 
 # --- Personal data: download and erasure --------------------------------------------------------

@@ -296,7 +296,7 @@ def _story_path(story: Story) -> str:
         return f"/stories/{story.pk}/"
 
 
-def story_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
+def story_excerpt(*, text: str, words: int = EXCERPT_WORDS) -> str:
     """The first ``words`` words of ``text``, with an ellipsis when there is more."""
     parts = text.split()
     if len(parts) <= words:
@@ -311,7 +311,7 @@ def _story_summary(story: Story) -> dict[str, Any]:
         "title": story.title,
         "services": [link.service.name for link in story.story_services.all()],
         "criticality": criticality,
-        "excerpt": story_excerpt(story.body),
+        "excerpt": story_excerpt(text=story.body),
         "url": site_url(_story_path(story)),
         "published_at": story.published_at,
     }

@@ -68,7 +68,7 @@ def _lock_story(story_id: int) -> Story:
         raise ValidationError(_("There is no such story.")) from exc
 
 
-def story_public_path(story: Story) -> str:
+def story_public_path(*, story: Story) -> str:
     """The address of the story's public page."""
     try:
         return reverse("stories:story", kwargs={"pk": story.pk})
@@ -79,7 +79,7 @@ def story_public_path(story: Story) -> str:
 def _author_private_url(story: Story) -> str:
     """The author's private link: the same one every email carries (derived from the story;
     see ``services.common.story_author_secret``)."""
-    return private_link(story_author_link_secret(story=story))
+    return private_link(secret=story_author_link_secret(story=story))
 
 
 def _story_text(story: Story) -> dict[str, str]:
@@ -309,7 +309,7 @@ def story_reject(
 
 # --- Publishing, holding and provider notice -------------------------------------------------
 
-def private_providers_for(story: Story) -> list[Organisation]:
+def private_providers_for(*, story: Story) -> list[Organisation]:
     """The private providers a story is about: every organisation on the lineage of its
     services' organisations that is marked as a private provider."""
     ids = story_organisation_ids(story=story)
@@ -338,7 +338,7 @@ def _publish_now(*, story: Story, moderator: User | None, now: dt.datetime) -> b
             to=story.author_email,
             subject=_("Your story is published"),
             template="stories/email/moderation_published.txt",
-            context={"story": story, "public_url": site_url(story_public_path(story))},
+            context={"story": story, "public_url": site_url(story_public_path(story=story))},
         )
     return True
 
@@ -415,7 +415,7 @@ def story_publish(*, story_id: int, actor: User, hold: bool = False) -> Story:
     before = {"status": story.status}
     action = "stories.story_publish"
     if story.status == StoryStatus.PENDING:
-        providers = private_providers_for(story)
+        providers = private_providers_for(story=story)
         if providers:
             _give_notice(story=story, moderator=actor, providers=providers, now=now)
             action = "stories.story_notice"

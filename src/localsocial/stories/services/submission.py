@@ -337,7 +337,7 @@ def _tags_and_suggestions(
     )
 
 
-def submission_was_duplicate(story: Story) -> bool:
+def submission_was_duplicate(*, story: Story) -> bool:
     """After ``story_submit``: True when the story was already there (sent twice) and
     nothing new was stored."""
     return bool(getattr(story, "submitted_again", False))
@@ -381,7 +381,7 @@ def story_submit(
       a task or a command).
     * The same text from the same address within 30 days is not stored again: the earlier
       story is returned with its private link and the author
-      is told we already have it; ``submission_was_duplicate(story)`` is then True.
+      is told we already have it; ``submission_was_duplicate(story=story)`` is then True.
     """
     errors: dict[str, list[str]] = {}
     text = _text_errors(title, body, feelings, errors)
@@ -507,7 +507,7 @@ def _email_author(*, story: Story, secret: str, entered_by: User | None, again: 
     who entered the story for them."""
     context = {
         "story": story,
-        "link": private_link(secret),
+        "link": private_link(secret=secret),
         "again": again,
         "word_limit": word_limit(),
     }
@@ -630,7 +630,7 @@ def story_author_links_send(*, email: str) -> int:
         return 0
     links = []
     for story in stories:
-        links.append({"story": story, "link": private_link(story_author_link_secret(story=story))})
+        links.append({"story": story, "link": private_link(secret=story_author_link_secret(story=story))})
     email_send(
         to=email,
         subject=_("Links to your stories"),

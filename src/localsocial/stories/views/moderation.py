@@ -79,7 +79,7 @@ def _story_page(request: HttpRequest, pk: int, **bound: Form) -> HttpResponse:
         "statuses": StoryStatus,
         "hold_until": services.working_days_add(timezone.now(), settings.STORIES_HOLD_WORKING_DAYS),
         "hold_days": settings.STORIES_HOLD_WORKING_DAYS,
-        "public_path": services.story_public_path(story),
+        "public_path": services.story_public_path(story=story),
         "back_href": reverse("stories:moderation_queue"),
         **forms,
     })

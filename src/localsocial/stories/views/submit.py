@@ -198,7 +198,7 @@ def _tell_post(request: HttpRequest, *, assisted: bool, form_class: type[StoryTe
                 ratelimits.failure_record(request, group="stories.submit", keys=_submit_keys(request), rate_=submit_rate())
             request.session[SENT_SESSION_KEY] = {
                 "email": "" if email_is_placeholder(story.author_email) else story.author_email,
-                "duplicate": submission_was_duplicate(story),
+                "duplicate": submission_was_duplicate(story=story),
                 "assisted": assisted,
                 "entered_by_email": getattr(request.user, "email", "") if assisted else "",
             }
