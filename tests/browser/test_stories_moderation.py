@@ -52,16 +52,16 @@ def moderation_data():
         status="pending", criticality=None, title="Left waiting on the ward",
         body="Nurse Jones left my mum for hours. I felt unsafe. Call me on 07700 900123.",
     )
-    services.story_edit(story_id=story.pk, moderator=moderator, title=story.title,
+    services.story_edit(story_id=story.pk, actor=moderator, title=story.title,
                         body="The nurse left my mum for hours. I felt unsafe.", feelings=story.feelings,
                         reason="Removed a name and a phone number")
     TagSuggestion.objects.create(story=story, name="Night staff", polarity="improve")
     held = StoryFactory(status="pending", criticality=5, title="Held story")
-    services.story_publish(story_id=held.pk, moderator=moderator, hold=True)
+    services.story_publish(story_id=held.pk, actor=moderator, hold=True)
     provider = OrganisationFactory(name="Acme Care Ltd", is_private_provider=True)
     admin = MembershipFactory(organisation=provider, role="administrator").user
     noticed = StoryFactory(status="pending", title="About Acme", services=[ServiceFactory(organisation=provider)])
-    services.story_publish(story_id=noticed.pk, moderator=moderator)
+    services.story_publish(story_id=noticed.pk, actor=moderator)
     StoryFactory(title="A published story")
     return {"moderator": moderator, "story": story, "notice": ProviderNotice.objects.get(story=noticed),
             "provider_admin": admin}

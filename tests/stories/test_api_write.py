@@ -80,6 +80,15 @@ def test_a_submitted_story_is_pending_from_the_api_and_private(client, writer, s
     assert client.get(f"{STORIES}{story.pk}").status_code == 404
 
 
+def test_a_story_from_the_api_keeps_the_senders_address(writer, service):
+    client = CommittingClient(REMOTE_ADDR="198.51.100.62")
+
+    response = _post(client, _body(), writer)
+
+    assert response.status_code == 201, response.content
+    assert Story.objects.get(pk=response.json()["id"]).submitted_ip == "198.51.100.62"
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "fragment"),
     [

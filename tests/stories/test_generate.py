@@ -174,7 +174,7 @@ def test_progress_times_and_counts_are_consistent():
     read = set(StoryRead.objects.values_list("story_id", flat=True))
     progresses = Counter()
     for story in generated():
-        assert story.progress == progress_for(story)
+        assert story.progress == progress_for(story=story)
         progresses[story.progress] += 1
         assert story.response_count == published_counts.get(story.pk, 0)
         assert story.me_too_count == me_toos.get(story.pk, 0)

@@ -112,9 +112,9 @@ def test_the_public_story_page_never_shows_the_original_text_or_the_email(mod_cl
     except NoReverseMatch:
         pytest.skip("The public story page belongs to the reading part and is not there yet.")
     story = StoryFactory(status="pending", author_email="hidden@example.org", body="Dr Zebedee was rude.")
-    services.story_edit(story_id=story.pk, moderator=moderator, title=story.title, body="The doctor was rude.",
+    services.story_edit(story_id=story.pk, actor=moderator, title=story.title, body="The doctor was rude.",
                         feelings="", reason="Name")
-    services.story_publish(story_id=story.pk, moderator=moderator)
+    services.story_publish(story_id=story.pk, actor=moderator)
     public_path = reverse("stories:story", kwargs={"pk": story.pk})
     for client in (Client(), mod_client):
         html = client.get(public_path).content.decode()
@@ -182,15 +182,15 @@ def test_the_queue_pages_with_a_cursor(mod_client, settings):
 @pytest.mark.clock("2026-11-27 10:00:00")
 def test_the_queue_shows_held_stories_notices_and_review_requests(mod_client, moderator):
     held = StoryFactory(status="pending", criticality=4, title="Held story")
-    services.story_publish(story_id=held.pk, moderator=moderator, hold=True)
+    services.story_publish(story_id=held.pk, actor=moderator, hold=True)
     provider = OrganisationFactory(name="Acme Care Ltd", is_private_provider=True)
     admin = MembershipFactory(organisation=provider, role="administrator").user
     waiting = StoryFactory(status="pending", title="Waiting for Acme", services=[ServiceFactory(organisation=provider)])
     reviewed = StoryFactory(status="pending", title="Reviewed by Acme", services=[ServiceFactory(organisation=provider)])
-    services.story_publish(story_id=waiting.pk, moderator=moderator)
-    services.story_publish(story_id=reviewed.pk, moderator=moderator)
+    services.story_publish(story_id=waiting.pk, actor=moderator)
+    services.story_publish(story_id=reviewed.pk, actor=moderator)
     notice = ProviderNotice.objects.get(story=reviewed)
-    services.provider_notice_ask_review(notice_id=notice.pk, user=admin, note="Names our manager")
+    services.provider_notice_ask_review(notice_id=notice.pk, actor=admin, note="Names our manager")
     html = page(mod_client, QUEUE)
     reviews = html.index("Providers asked for a review")
     assert reviews < html.index("Reviewed by Acme") < html.index("Waiting for moderation")
@@ -208,7 +208,7 @@ def test_the_story_page_shows_private_details_highlights_and_the_diff(mod_client
         consent_given_at=timezone.now(), consent_note="Said yes on the phone",
         body="Nurse Jones said <b>no</b>. Ring 07700 900123.", criticality=None,
     )
-    services.story_edit(story_id=story.pk, moderator=moderator, title=story.title,
+    services.story_edit(story_id=story.pk, actor=moderator, title=story.title,
                         body="The nurse said <b>no</b>.", feelings=story.feelings, reason="Removed a name")
     Story.objects.filter(pk=story.pk).update(body="The nurse said <b>no</b>. Ring 07700 900123.")
     duplicate = StoryFactory(status="rejected", text_hash=story.text_hash, title="Sent twice")
@@ -304,6 +304,20 @@ def test_publishing_from_the_page_tells_the_author(mod_client):
     story.refresh_from_db()
     assert story.status == "published"
     assert [m.to for m in mail.outbox] == [["author@example.org"]]
+
+
+def test_a_decision_from_the_page_is_audited_with_the_moderator_and_their_address(moderator):
+    client = sign_in_verified(CommittingClient(REMOTE_ADDR="198.51.100.41"), moderator)
+    story = StoryFactory(status="pending")
+
+    assert client.post(f"{QUEUE}{story.pk}/criticality/", {"criticality": "3"}).status_code == 302
+    assert client.post(f"{QUEUE}{story.pk}/publish/").status_code == 302
+
+    events = AuditEvent.objects.filter(target_id=str(story.pk)).order_by("id")
+    assert [(e.action, e.actor, e.ip_address) for e in events] == [
+        ("stories.story_criticality", moderator, "198.51.100.41"),
+        ("stories.story_publish", moderator, "198.51.100.41"),
+    ]
 
 
 def test_the_hold_option_is_offered_only_for_very_critical_stories(mod_client):
@@ -408,7 +422,7 @@ def notice_setup(moderator):
     outsider = MembershipFactory(organisation=OrganisationFactory(), role="administrator").user
     story = StoryFactory(status="pending", title="About Acme", body="The carers were late every day.",
                          author_email="secret.author@example.org", services=[ServiceFactory(organisation=home)])
-    services.story_publish(story_id=story.pk, moderator=moderator)
+    services.story_publish(story_id=story.pk, actor=moderator)
     notice = ProviderNotice.objects.get(story=story)
     return {"admin": admin, "member": member, "outsider": outsider, "story": story, "notice": notice}
 

@@ -144,10 +144,10 @@ def test_only_moderators_can_use_the_services(who, template):
     else:
         user = UserFactory()
     for call in (
-        lambda: services.story_publish(story_id=story.pk, moderator=user),
-        lambda: services.story_reject(story_id=story.pk, moderator=user, template_id=template.pk),
-        lambda: services.story_criticality_set(story_id=story.pk, moderator=user, criticality=3),
-        lambda: services.story_edit(story_id=story.pk, moderator=user, title="x", body="y", feelings="", reason="z"),
+        lambda: services.story_publish(story_id=story.pk, actor=user),
+        lambda: services.story_reject(story_id=story.pk, actor=user, template_id=template.pk),
+        lambda: services.story_criticality_set(story_id=story.pk, actor=user, criticality=3),
+        lambda: services.story_edit(story_id=story.pk, actor=user, title="x", body="y", feelings="", reason="z"),
     ):
         with pytest.raises(PermissionDenied):
             call()
@@ -160,7 +160,7 @@ def test_only_moderators_can_use_the_services(who, template):
 def test_an_edit_keeps_the_original_and_records_a_moderator_revision(moderator):
     story = StoryFactory(status="pending", body="Dr Patel was rude to me on ward 3.")
     revision = services.story_edit(
-        story_id=story.pk, moderator=moderator, title=story.title, body="The doctor was rude to me on ward 3.",
+        story_id=story.pk, actor=moderator, title=story.title, body="The doctor was rude to me on ward 3.",
         feelings=story.feelings, reason="Removed a member of staff's name",
     )
     story.refresh_from_db()
@@ -180,14 +180,14 @@ def test_an_edit_keeps_the_original_and_records_a_moderator_revision(moderator):
 def test_an_edit_needs_a_reason(moderator):
     story = StoryFactory(status="pending")
     with pytest.raises(ValidationError):
-        services.story_edit(story_id=story.pk, moderator=moderator, title="T", body="B", feelings="", reason="  ")
+        services.story_edit(story_id=story.pk, actor=moderator, title="T", body="B", feelings="", reason="  ")
     assert StoryRevision.objects.filter(story=story, kind="moderator").count() == 0
 
 
 def test_an_edit_that_changes_nothing_records_nothing(moderator):
     story = StoryFactory(status="pending")
     assert services.story_edit(
-        story_id=story.pk, moderator=moderator, title=story.title, body=story.body, feelings=story.feelings,
+        story_id=story.pk, actor=moderator, title=story.title, body=story.body, feelings=story.feelings,
         reason="No change",
     ) is None
     assert audit_actions(story) == []
@@ -196,7 +196,7 @@ def test_an_edit_that_changes_nothing_records_nothing(moderator):
 def test_an_edit_of_a_story_without_revisions_keeps_its_text_as_the_original(moderator):
     story = StoryFactory(status="pending", body="Original words.")
     StoryRevision.objects.filter(story=story).delete()
-    services.story_edit(story_id=story.pk, moderator=moderator, title=story.title, body="New words.",
+    services.story_edit(story_id=story.pk, actor=moderator, title=story.title, body="New words.",
                         feelings="", reason="Because")
     assert StoryRevision.objects.get(story=story, kind="original").body == "Original words."
 
@@ -207,7 +207,7 @@ def test_an_edit_of_a_story_without_revisions_keeps_its_text_as_the_original(mod
 def test_criticality_outside_0_to_5_is_refused(moderator, value):
     story = StoryFactory(status="pending", criticality=None)
     with pytest.raises(ValidationError):
-        services.story_criticality_set(story_id=story.pk, moderator=moderator, criticality=value)
+        services.story_criticality_set(story_id=story.pk, actor=moderator, criticality=value)
     story.refresh_from_db()
     assert story.criticality is None
 
@@ -215,7 +215,7 @@ def test_criticality_outside_0_to_5_is_refused(moderator, value):
 @pytest.mark.parametrize("value", [0, 5])
 def test_criticality_at_the_bounds_is_saved_on_the_story_and_its_list_rows(moderator, value):
     story = StoryFactory(criticality=2)
-    services.story_criticality_set(story_id=story.pk, moderator=moderator, criticality=value)
+    services.story_criticality_set(story_id=story.pk, actor=moderator, criticality=value)
     story.refresh_from_db()
     assert story.criticality == value
     assert set(StoryListing.objects.filter(story=story).values_list("criticality", flat=True)) == {value}
@@ -225,7 +225,7 @@ def test_criticality_at_the_bounds_is_saved_on_the_story_and_its_list_rows(moder
 def test_changing_tags_rewrites_the_tag_lists(moderator):
     old, new = TagFactory(), TagFactory()
     story = StoryFactory(tags=[old])
-    services.story_tags_set(story_id=story.pk, moderator=moderator, tag_ids=[new.pk])
+    services.story_tags_set(story_id=story.pk, actor=moderator, tag_ids=[new.pk])
     tag_rows = set(StoryListing.objects.filter(story=story, scope=ListingScope.TAG).values_list("scope_id", flat=True))
     assert tag_rows == {new.pk}
     assert audit_actions(story) == ["stories.story_tags"]
@@ -235,34 +235,34 @@ def test_a_retired_tag_cannot_be_added(moderator):
     retired = TagFactory(is_active=False)
     story = StoryFactory(status="pending")
     with pytest.raises(ValidationError):
-        services.story_tags_set(story_id=story.pk, moderator=moderator, tag_ids=[retired.pk])
+        services.story_tags_set(story_id=story.pk, actor=moderator, tag_ids=[retired.pk])
     assert story.tags.count() == 0
 
 
 def test_accepting_a_suggestion_creates_a_tag_and_a_second_accept_reuses_it(moderator):
     story = StoryFactory()
     first = TagSuggestion.objects.create(story=story, name="Friendly porters", polarity="good")
-    tag = services.tag_suggestion_accept(suggestion_id=first.pk, moderator=moderator)
+    tag = services.tag_suggestion_accept(suggestion_id=first.pk, actor=moderator)
     assert tag.name == "Friendly porters"
     assert tag.is_active
     assert story.tags.filter(pk=tag.pk).exists()
     assert StoryListing.objects.filter(story=story, scope=ListingScope.TAG, scope_id=tag.pk).exists()
     other = StoryFactory(status="pending")
     second = TagSuggestion.objects.create(story=other, name="friendly porters", polarity="good")
-    assert services.tag_suggestion_accept(suggestion_id=second.pk, moderator=moderator) == tag
+    assert services.tag_suggestion_accept(suggestion_id=second.pk, actor=moderator) == tag
     assert Tag.objects.filter(name__iexact="friendly porters").count() == 1
 
 
 def test_declining_a_suggestion_adds_no_tag(moderator):
     story = StoryFactory(status="pending")
     suggestion = TagSuggestion.objects.create(story=story, name="Rude", polarity="improve")
-    services.tag_suggestion_decline(suggestion_id=suggestion.pk, moderator=moderator)
+    services.tag_suggestion_decline(suggestion_id=suggestion.pk, actor=moderator)
     suggestion.refresh_from_db()
     assert suggestion.decided_at is not None
     assert suggestion.accepted_tag is None
     assert story.tags.count() == 0
     with pytest.raises(ValidationError):
-        services.tag_suggestion_accept(suggestion_id=suggestion.pk, moderator=moderator)
+        services.tag_suggestion_accept(suggestion_id=suggestion.pk, actor=moderator)
 
 
 # --- Rejecting ---------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ def test_declining_a_suggestion_adds_no_tag(moderator):
 def test_rejecting_emails_the_author_the_reason_with_their_private_link(moderator, template):
     story = StoryFactory(status="pending", author_email="sam@example.org")
     with committing():
-        services.story_reject(story_id=story.pk, moderator=moderator, template_id=template.pk, note="Thank you.")
+        services.story_reject(story_id=story.pk, actor=moderator, template_id=template.pk, note="Thank you.")
     story.refresh_from_db()
     assert story.status == "rejected"
     assert story.rejection_reason.startswith("Your story is not about a public service")
@@ -282,7 +282,7 @@ def test_rejecting_emails_the_author_the_reason_with_their_private_link(moderato
     assert "Thank you." in message.body
     # The link in the email opens the author's private page: its secret is the story's own.
     secret = message.body.split("/stories/mine/")[1].split("/")[0]
-    assert secret == story_author_secret(story)
+    assert secret == story_author_secret(story=story)
     assert story.author_token_hash == secret_hash(secret)
     assert audit_actions(story) == ["stories.story_reject"]
 
@@ -292,13 +292,13 @@ def test_a_retired_template_cannot_be_used(moderator, template):
     template.save()
     story = StoryFactory(status="pending")
     with pytest.raises(ValidationError):
-        services.story_reject(story_id=story.pk, moderator=moderator, template_id=template.pk)
+        services.story_reject(story_id=story.pk, actor=moderator, template_id=template.pk)
 
 
 def test_a_published_story_cannot_be_rejected(moderator, template):
     story = StoryFactory()
     with pytest.raises(ValidationError):
-        services.story_reject(story_id=story.pk, moderator=moderator, template_id=template.pk)
+        services.story_reject(story_id=story.pk, actor=moderator, template_id=template.pk)
     story.refresh_from_db()
     assert story.status == "published"
 
@@ -306,7 +306,7 @@ def test_a_published_story_cannot_be_rejected(moderator, template):
 def test_an_assisted_story_without_an_email_is_rejected_without_an_email(moderator, template):
     story = StoryFactory(status="pending", author_email="assisted-abc@no-email.invalid")
     with committing():
-        services.story_reject(story_id=story.pk, moderator=moderator, template_id=template.pk)
+        services.story_reject(story_id=story.pk, actor=moderator, template_id=template.pk)
     assert mail.outbox == []
 
 
@@ -316,7 +316,7 @@ def test_publishing_puts_it_in_its_lists_and_tells_the_author(moderator):
     story = StoryFactory(status="pending", author_email="sam@example.org")
     assert not StoryListing.objects.filter(story=story).exists()
     with committing():
-        services.story_publish(story_id=story.pk, moderator=moderator)
+        services.story_publish(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     assert story.status == "published"
     assert story.published_at is not None
@@ -331,12 +331,12 @@ def test_publishing_puts_it_in_its_lists_and_tells_the_author(moderator):
 def test_publishing_twice_is_harmless(moderator):
     story = StoryFactory(status="pending")
     with committing():
-        services.story_publish(story_id=story.pk, moderator=moderator)
+        services.story_publish(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     first_published_at = story.published_at
     rows = StoryListing.objects.filter(story=story).count()
     with committing():
-        services.story_publish(story_id=story.pk, moderator=moderator)
+        services.story_publish(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     assert story.published_at == first_published_at
     assert StoryListing.objects.filter(story=story).count() == rows
@@ -347,7 +347,7 @@ def test_publishing_twice_is_harmless(moderator):
 def test_a_story_decided_otherwise_cannot_be_published(moderator, status):
     story = StoryFactory(status=status)
     with pytest.raises(ValidationError):
-        services.story_publish(story_id=story.pk, moderator=moderator)
+        services.story_publish(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     assert story.status == status
 
@@ -362,7 +362,7 @@ def test_a_very_critical_story_is_held_for_working_days_and_the_service_told(mod
     MembershipFactory(organisation=service.organisation, role="member")  # not told
     story = StoryFactory(status="pending", criticality=4, services=[service])
     with committing():
-        services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
+        services.story_publish(story_id=story.pk, actor=moderator, hold=True)
     story.refresh_from_db()
     assert story.status == "held"
     assert story.held_until == at("2026-12-01")  # Tuesday, over the weekend
@@ -377,7 +377,7 @@ def test_a_hold_skips_configured_bank_holidays(moderator, settings):
     settings.STORIES_HOLD_WORKING_DAYS = 2
     settings.STORIES_NON_WORKING_DAYS = ["2026-12-25", "2026-12-28"]
     story = StoryFactory(status="pending", criticality=5)
-    services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
+    services.story_publish(story_id=story.pk, actor=moderator, hold=True)
     story.refresh_from_db()
     assert story.held_until == at("2026-12-30")
 
@@ -385,7 +385,7 @@ def test_a_hold_skips_configured_bank_holidays(moderator, settings):
 def test_a_story_that_is_not_very_critical_cannot_be_held(moderator):
     story = StoryFactory(status="pending", criticality=3)
     with pytest.raises(ValidationError):
-        services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
+        services.story_publish(story_id=story.pk, actor=moderator, hold=True)
     story.refresh_from_db()
     assert story.status == "pending"
 
@@ -394,7 +394,7 @@ def test_a_story_that_is_not_very_critical_cannot_be_held(moderator):
 def test_the_clock_publishes_a_held_story_when_its_time_comes_and_only_once(moderator):
     with freeze_time("2026-11-27 10:00:00"):
         story = StoryFactory(status="pending", criticality=4)
-        services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
+        services.story_publish(story_id=story.pk, actor=moderator, hold=True)
     with freeze_time("2026-11-30 10:00:00"):
         assert services.stories_release_due() == {"held": 0, "notice": 0}
         story.refresh_from_db()
@@ -410,8 +410,8 @@ def test_the_clock_publishes_a_held_story_when_its_time_comes_and_only_once(mode
 
 def test_a_moderator_can_publish_a_held_story_at_once(moderator):
     story = StoryFactory(status="pending", criticality=4)
-    services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
-    services.story_publish(story_id=story.pk, moderator=moderator)
+    services.story_publish(story_id=story.pk, actor=moderator, hold=True)
+    services.story_publish(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     assert story.status == "published"
     assert story.held_until is None
@@ -438,7 +438,7 @@ def provider_setup():
 def test_a_story_about_a_private_provider_waits_for_it(moderator, provider_setup):
     story = provider_setup["story"]
     with committing():
-        services.story_publish(story_id=story.pk, moderator=moderator)
+        services.story_publish(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     assert story.status == "notice"
     notice = ProviderNotice.objects.get(story=story)
@@ -454,19 +454,19 @@ def test_a_story_about_a_private_provider_waits_for_it(moderator, provider_setup
 @pytest.mark.clock("2026-11-27 10:00:00")
 def test_an_organisation_sets_its_own_notice_window(moderator, provider_setup):
     StoryOrganisationSettings.objects.create(organisation=provider_setup["group"], provider_notice_hours=24)
-    services.story_publish(story_id=provider_setup["story"].pk, moderator=moderator)
+    services.story_publish(story_id=provider_setup["story"].pk, actor=moderator)
     notice = ProviderNotice.objects.get(story=provider_setup["story"])
     assert notice.deadline == timezone.now() + dt.timedelta(hours=24)
 
 
 def _give_notice(moderator, setup) -> ProviderNotice:
-    services.story_publish(story_id=setup["story"].pk, moderator=moderator)
+    services.story_publish(story_id=setup["story"].pk, actor=moderator)
     return ProviderNotice.objects.get(story=setup["story"])
 
 
 def test_go_ahead_publishes_at_once(moderator, provider_setup):
     notice = _give_notice(moderator, provider_setup)
-    services.provider_notice_go_ahead(notice_id=notice.pk, user=provider_setup["admin"])
+    services.provider_notice_go_ahead(notice_id=notice.pk, actor=provider_setup["admin"])
     story = Story.objects.get(pk=provider_setup["story"].pk)
     assert story.status == "published"
     notice.refresh_from_db()
@@ -479,12 +479,12 @@ def test_go_ahead_waits_for_every_provider(moderator, provider_setup):
     other = OrganisationFactory(is_private_provider=True)
     other_admin = MembershipFactory(organisation=other, role="administrator").user
     provider_setup["story"].story_services.create(service=ServiceFactory(organisation=other), position=1)
-    services.story_publish(story_id=provider_setup["story"].pk, moderator=moderator)
+    services.story_publish(story_id=provider_setup["story"].pk, actor=moderator)
     first = ProviderNotice.objects.get(story=provider_setup["story"], organisation=provider_setup["group"])
     second = ProviderNotice.objects.get(story=provider_setup["story"], organisation=other)
-    services.provider_notice_go_ahead(notice_id=first.pk, user=provider_setup["admin"])
+    services.provider_notice_go_ahead(notice_id=first.pk, actor=provider_setup["admin"])
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "notice"
-    services.provider_notice_go_ahead(notice_id=second.pk, user=other_admin)
+    services.provider_notice_go_ahead(notice_id=second.pk, actor=other_admin)
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "published"
 
 
@@ -493,7 +493,7 @@ def test_a_responder_below_the_provider_may_answer_but_other_organisations_may_n
     # The home's responder is below the group that got notice: a role applies downwards only.
     for user in (provider_setup["outsider"], provider_setup["responder"], UserFactory()):
         with pytest.raises(PermissionDenied):
-            services.provider_notice_go_ahead(notice_id=notice.pk, user=user)
+            services.provider_notice_go_ahead(notice_id=notice.pk, actor=user)
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "notice"
 
 
@@ -501,7 +501,7 @@ def test_a_responder_below_the_provider_may_answer_but_other_organisations_may_n
 def test_asking_for_a_review_stops_the_clock_until_a_moderator_decides(moderator, provider_setup):
     with freeze_time("2026-11-27 10:00:00"):
         notice = _give_notice(moderator, provider_setup)
-        services.provider_notice_ask_review(notice_id=notice.pk, user=provider_setup["admin"],
+        services.provider_notice_ask_review(notice_id=notice.pk, actor=provider_setup["admin"],
                                             note="It names our manager.")
     with freeze_time("2026-12-05 10:00:00"):
         assert services.stories_release_due() == {"held": 0, "notice": 0}
@@ -510,7 +510,7 @@ def test_asking_for_a_review_stops_the_clock_until_a_moderator_decides(moderator
     notice.refresh_from_db()
     assert notice.decision == ProviderDecision.ASK_REVIEW
     assert notice.decision_note == "It names our manager."
-    services.story_publish(story_id=story.pk, moderator=moderator)
+    services.story_publish(story_id=story.pk, actor=moderator)
     assert Story.objects.get(pk=story.pk).status == "published"
 
 
@@ -521,7 +521,7 @@ def test_asking_for_a_review_emails_the_moderators_what_to_look_at(
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.provider_notice_ask_review(notice_id=notice.pk, user=provider_setup["admin"],
+        services.provider_notice_ask_review(notice_id=notice.pk, actor=provider_setup["admin"],
                                             note="It names our manager.")
 
     [email] = [m for m in mail.outbox if m.subject == "A provider asked for a review before publication"]
@@ -534,7 +534,7 @@ def test_asking_for_a_review_emails_the_moderators_what_to_look_at(
 def test_asking_for_a_review_needs_a_note(moderator, provider_setup):
     notice = _give_notice(moderator, provider_setup)
     with pytest.raises(ValidationError):
-        services.provider_notice_ask_review(notice_id=notice.pk, user=provider_setup["admin"], note=" ")
+        services.provider_notice_ask_review(notice_id=notice.pk, actor=provider_setup["admin"], note=" ")
     notice.refresh_from_db()
     assert notice.decision == ProviderDecision.WAITING
 
@@ -547,7 +547,7 @@ def test_after_the_deadline_the_story_publishes_by_itself(moderator, provider_se
         assert services.stories_release_due() == {"held": 0, "notice": 0}
     with freeze_time("2026-11-30 10:00:00"):
         with pytest.raises(ValidationError):  # too late to answer
-            services.provider_notice_ask_review(notice_id=notice.pk, user=provider_setup["admin"], note="Wait")
+            services.provider_notice_ask_review(notice_id=notice.pk, actor=provider_setup["admin"], note="Wait")
         assert services.stories_release_due() == {"held": 0, "notice": 1}
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "published"
 
@@ -556,7 +556,7 @@ def test_after_the_deadline_the_story_publishes_by_itself(moderator, provider_se
 def test_a_moderator_rejection_wins_over_the_deadline(moderator, provider_setup, template):
     with freeze_time("2026-11-27 10:00:00"):
         _give_notice(moderator, provider_setup)
-        services.story_reject(story_id=provider_setup["story"].pk, moderator=moderator, template_id=template.pk)
+        services.story_reject(story_id=provider_setup["story"].pk, actor=moderator, template_id=template.pk)
     with freeze_time("2026-12-05 10:00:00"):
         assert services.stories_release_due() == {"held": 0, "notice": 0}
     assert Story.objects.get(pk=provider_setup["story"].pk).status == "rejected"
@@ -567,13 +567,13 @@ def test_a_moderator_rejection_wins_over_the_deadline(moderator, provider_setup,
 def test_restricting_takes_it_out_of_every_list_and_records_who_and_why(moderator):
     story = StoryFactory()
     assert StoryListing.objects.filter(story=story).exists()
-    services.story_restrict(story_id=story.pk, moderator=moderator, reason="Legal advice",
+    services.story_restrict(story_id=story.pk, actor=moderator, reason="Legal advice",
                             restricted_by="the moderators")
     story.refresh_from_db()
     assert story.status == "restricted"
     assert (story.restricted_by, story.restriction_reason) == ("the moderators", "Legal advice")
     assert not StoryListing.objects.filter(story=story).exists()
-    services.story_unrestrict(story_id=story.pk, moderator=moderator)
+    services.story_unrestrict(story_id=story.pk, actor=moderator)
     story.refresh_from_db()
     assert story.status == "published"
     assert story.restricted_by == ""
@@ -584,21 +584,21 @@ def test_restricting_takes_it_out_of_every_list_and_records_who_and_why(moderato
 def test_restricting_needs_a_reason_and_a_published_story(moderator):
     story = StoryFactory()
     with pytest.raises(ValidationError):
-        services.story_restrict(story_id=story.pk, moderator=moderator, reason="  ")
+        services.story_restrict(story_id=story.pk, actor=moderator, reason="  ")
     pending = StoryFactory(status="pending")
     with pytest.raises(ValidationError):
-        services.story_restrict(story_id=pending.pk, moderator=moderator, reason="Legal advice")
+        services.story_restrict(story_id=pending.pk, actor=moderator, reason="Legal advice")
 
 
 # --- Rejection templates -----------------------------------------------------------------------
 
 def test_templates_are_added_changed_and_retired_with_an_audit_trail(moderator):
-    template = services.rejection_template_save(moderator=moderator, title="Too old", body="It happened too long ago.")
+    template = services.rejection_template_save(actor=moderator, title="Too old", body="It happened too long ago.")
     with pytest.raises(ValidationError):
-        services.rejection_template_save(moderator=moderator, title="too old", body="Again")
-    services.rejection_template_save(moderator=moderator, template_id=template.pk, title="Too old",
+        services.rejection_template_save(actor=moderator, title="too old", body="Again")
+    services.rejection_template_save(actor=moderator, template_id=template.pk, title="Too old",
                                      body="It happened more than two years ago.")
-    services.rejection_template_set_active(moderator=moderator, template_id=template.pk, is_active=False)
+    services.rejection_template_set_active(actor=moderator, template_id=template.pk, is_active=False)
     template.refresh_from_db()
     assert template.body == "It happened more than two years ago."
     assert not template.is_active
@@ -618,7 +618,7 @@ def test_the_tick_command_publishes_what_is_due_and_says_how_many(moderator):
 
     with freeze_time("2026-11-27 10:00:00"):
         story = StoryFactory(status="pending", criticality=4)
-        services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
+        services.story_publish(story_id=story.pk, actor=moderator, hold=True)
     with freeze_time("2026-12-02 10:00:00"):
         out = StringIO()
         call_command("stories_tick", stdout=out)
@@ -633,7 +633,7 @@ def test_the_task_publishes_what_is_due(moderator):
     from localsocial.stories.tasks.moderation import stories_release_due_task
 
     story = StoryFactory(status="pending", criticality=5)
-    services.story_publish(story_id=story.pk, moderator=moderator, hold=True)
+    services.story_publish(story_id=story.pk, actor=moderator, hold=True)
     Story.objects.filter(pk=story.pk).update(held_until=timezone.now() - dt.timedelta(minutes=1))
     result = stories_release_due_task.enqueue()
     assert result.return_value == {"held": 1, "notice": 0}
@@ -661,7 +661,7 @@ def test_two_moderators_publishing_at_once_publish_once():
 
         try:
             barrier.wait()
-            services.story_publish(story_id=story.pk, moderator=user)
+            services.story_publish(story_id=story.pk, actor=user)
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -93,9 +93,9 @@ def test_staff_of_another_organisation_cannot_respond_and_nothing_is_stored(clie
     assert posted.status_code == 403
     assert Response.objects.count() == before
     with pytest.raises(PermissionDenied):
-        response_create(story=given.story, user=outsider, organisation=other_trust, body="Hello")
+        response_create(story=given.story, actor=outsider, organisation=other_trust, body="Hello")
     with pytest.raises(PermissionDenied):  # naming an organisation the story is about does not help
-        response_create(story=given.story, user=outsider, organisation=given.hospital, body="Hello")
+        response_create(story=given.story, actor=outsider, organisation=given.hospital, body="Hello")
 
 
 def test_a_member_without_the_responder_role_cannot_respond(client):
@@ -130,7 +130,7 @@ def test_a_responder_cannot_respond_for_an_organisation_below_their_own():
     sam = responder_of(given.trust, trusted=True)
 
     with pytest.raises(PermissionDenied):
-        response_create(story=given.story, user=sam, organisation=given.ward, body="Hello")
+        response_create(story=given.story, actor=sam, organisation=given.ward, body="Hello")
 
 
 def test_an_unpublished_story_cannot_be_answered(client):
@@ -140,7 +140,7 @@ def test_an_unpublished_story_cannot_be_answered(client):
 
     assert client.get(respond_url(given.story)).status_code == 404
     with pytest.raises(PermissionDenied):
-        response_create(story=given.story, user=sam, organisation=given.hospital, body="Hello")
+        response_create(story=given.story, actor=sam, organisation=given.hospital, body="Hello")
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client):
@@ -155,8 +155,8 @@ def test_several_organisations_may_respond_to_one_story():
     trust_responder = responder_of(given.trust, trusted=True)
     ward_responder = responder_of(given.ward, name="Ali Khan", trusted=True)
 
-    response_create(story=given.story, user=trust_responder, organisation=given.trust, body="From the trust.")
-    response_create(story=given.story, user=ward_responder, organisation=given.ward, body="From the ward.")
+    response_create(story=given.story, actor=trust_responder, organisation=given.trust, body="From the trust.")
+    response_create(story=given.story, actor=ward_responder, organisation=given.ward, body="From the ward.")
 
     published = Response.objects.filter(story=given.story, status=ResponseStatus.PUBLISHED)
     assert {r.organisation for r in published} == {given.trust, given.ward}
@@ -198,7 +198,7 @@ def test_the_service_refuses_bad_text_by_field(body, change, description, field)
 
     with pytest.raises(ValidationError) as caught:
         response_create(
-            story=given.story, user=sam, organisation=given.hospital, body=body, change=change,
+            story=given.story, actor=sam, organisation=given.hospital, body=body, change=change,
             change_description=description,
         )
 
@@ -240,7 +240,7 @@ def test_responses_are_signed_as_the_organisation_chose(style, expected):
         StoryOrganisationSettings.objects.create(organisation=given.hospital, signature_style=style)
     sam = responder_of(given.hospital, trusted=True)
 
-    response = response_create(story=given.story, user=sam, organisation=given.hospital, body="Thank you.")
+    response = response_create(story=given.story, actor=sam, organisation=given.hospital, body="Thank you.")
 
     assert response.signature == expected
 
@@ -250,7 +250,7 @@ def test_a_trusts_signature_style_applies_to_its_hospitals():
     StoryOrganisationSettings.objects.create(organisation=given.trust, signature_style=SignatureStyle.ORGANISATION_ONLY)
     sam = responder_of(given.hospital, trusted=True)
 
-    response = response_create(story=given.story, user=sam, organisation=given.hospital, body="Thank you.")
+    response = response_create(story=given.story, actor=sam, organisation=given.hospital, body="Thank you.")
 
     assert response.signature == "Riverside Hospital"
 
@@ -259,7 +259,7 @@ def test_a_signature_without_a_job_title_leaves_it_out():
     given = ward_story()
     sam = responder_of(given.hospital, job_title="", trusted=True)
 
-    response = response_create(story=given.story, user=sam, organisation=given.hospital, body="Thank you.")
+    response = response_create(story=given.story, actor=sam, organisation=given.hospital, body="Thank you.")
 
     assert response.signature == "Sam Patel, Riverside Hospital"
 
@@ -290,9 +290,9 @@ def test_a_responder_is_trusted_once_enough_of_theirs_are_published(settings):
     sam = responder_of(given.hospital)
     ResponseFactory(story=StoryFactory(services=[given.service]), organisation=given.hospital, responder=sam)
 
-    first = response_create(story=given.story, user=sam, organisation=given.hospital, body="One.")
+    first = response_create(story=given.story, actor=sam, organisation=given.hospital, body="One.")
     ResponseFactory(story=StoryFactory(services=[given.service]), organisation=given.hospital, responder=sam)
-    second = response_create(story=given.story, user=sam, organisation=given.hospital, body="Two.")
+    second = response_create(story=given.story, actor=sam, organisation=given.hospital, body="Two.")
 
     assert first.status == ResponseStatus.PENDING
     assert second.status == ResponseStatus.PUBLISHED
@@ -320,7 +320,7 @@ def test_a_change_claim_is_always_moderated_even_from_a_trusted_responder(change
     sam = responder_of(given.hospital, trusted=True)
 
     response = response_create(
-        story=given.story, user=sam, organisation=given.hospital, body="We listened.", change=change,
+        story=given.story, actor=sam, organisation=given.hospital, body="We listened.", change=change,
         change_description="Night staff now check on patients every hour.",
     )
 
@@ -332,7 +332,7 @@ def test_each_response_is_audited():
     given = ward_story()
     sam = responder_of(given.hospital, trusted=True)
 
-    response = response_create(story=given.story, user=sam, organisation=given.hospital, body="Thank you.")
+    response = response_create(story=given.story, actor=sam, organisation=given.hospital, body="Thank you.")
 
     event = AuditEvent.objects.get(action="stories.response_create", target_id=str(response.pk))
     assert event.actor == sam
@@ -382,7 +382,7 @@ def _sent_at(when):
     with freeze_time(when):
         given = ward_story()
         sam = responder_of(given.hospital, trusted=True)
-        response = response_create(story=given.story, user=sam, organisation=given.hospital, body="First text.")
+        response = response_create(story=given.story, actor=sam, organisation=given.hospital, body="First text.")
     return given, sam, response
 
 
@@ -417,7 +417,7 @@ def test_after_the_window_the_response_cannot_be_edited_and_says_so(client, sett
         page = client.get(url)
         posted = client.post(url, {"body": "Too late.", "change": ""})
         with pytest.raises(PermissionDenied):
-            response_edit(response_id=response.pk, user=sam, body="Too late.")
+            response_edit(response_id=response.pk, actor=sam, body="Too late.")
 
     assert "You can no longer change this response" in page.content.decode()
     assert posted.status_code == 403

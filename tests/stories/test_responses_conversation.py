@@ -53,11 +53,11 @@ def change_claim(given, *, change="made", description="Night staff now check on 
     """A published change claim from the hospital (published by a moderator, as it must be)."""
     sam = responder_of(given.hospital, trusted=True)
     response = response_create(
-        story=given.story, user=sam, organisation=given.hospital, body="We have listened.", change=change,
+        story=given.story, actor=sam, organisation=given.hospital, body="We have listened.", change=change,
         change_description=description,
     )
     moderator = RoleGrantFactory().user
-    response_publish(response_id=response.pk, moderator=moderator)
+    response_publish(response_id=response.pk, actor=moderator)
     response.refresh_from_db()
     return response
 
@@ -88,7 +88,7 @@ def test_the_thread_shows_published_responses_in_order_with_signature_and_organi
 def test_a_responder_sees_their_own_response_waiting_for_moderation_and_others_do_not():
     given = ward_story()
     newcomer = responder_of(given.hospital)
-    response_create(story=given.story, user=newcomer, organisation=given.hospital, body="My first response.")
+    response_create(story=given.story, actor=newcomer, organisation=given.hospital, body="My first response.")
 
     theirs = render_thread(story_thread(story=given.story, user=newcomer), user=newcomer)
     public = render_thread(story_thread(story=given.story))
@@ -112,7 +112,7 @@ def test_someone_who_may_respond_gets_a_respond_link_and_readers_do_not():
 def test_the_writer_gets_a_change_link_within_the_edit_window():
     given = ward_story()
     sam = responder_of(given.hospital, trusted=True)
-    response = response_create(story=given.story, user=sam, organisation=given.hospital, body="Thank you.")
+    response = response_create(story=given.story, actor=sam, organisation=given.hospital, body="Thank you.")
     href = reverse("stories:response_edit", kwargs={"response_id": response.pk})
 
     assert href in render_thread(story_thread(story=given.story, user=sam), user=sam)
@@ -228,12 +228,12 @@ def test_the_author_is_asked_once_whether_the_change_happened(django_capture_on_
     given = ward_story()
     sam = responder_of(given.hospital, trusted=True)
     response = response_create(
-        story=given.story, user=sam, organisation=given.hospital, body="We have listened.", change="made",
+        story=given.story, actor=sam, organisation=given.hospital, body="We have listened.", change="made",
         change_description="Night staff now check on patients every hour.",
     )
     moderator = RoleGrantFactory().user
     with django_capture_on_commit_callbacks(execute=True):
-        response_publish(response_id=response.pk, moderator=moderator)
+        response_publish(response_id=response.pk, actor=moderator)
     with django_capture_on_commit_callbacks(execute=True):
         change_confirmation_send_task.enqueue(response_id=response.pk)
         assert change_confirmation_send(response_id=response.pk) is False

@@ -37,7 +37,7 @@ def moderator_client(client=None):
 def waiting(given, *, change="", body="We are sorry about the night.", name="Sam Patel"):
     newcomer = responder_of(given.hospital, name=name)
     return response_create(
-        story=given.story, user=newcomer, organisation=given.hospital, body=body, change=change,
+        story=given.story, actor=newcomer, organisation=given.hospital, body=body, change=change,
         change_description="New night rota." if change else "",
     )
 
@@ -89,7 +89,7 @@ def test_publishing_from_the_queue_moves_the_story_on_and_twice_is_harmless():
     assert story.progress == Progress.RESPONDED
     assert story.response_count == 1
     assert AuditEvent.objects.filter(action="stories.response_publish", target_id=str(response.pk)).count() == 1
-    assert response_publish(response_id=response.pk, moderator=moderator) is False
+    assert response_publish(response_id=response.pk, actor=moderator) is False
 
 
 def test_rejecting_needs_a_reason_and_emails_it_to_the_writer():
@@ -131,7 +131,7 @@ def test_a_published_response_cannot_then_be_rejected():
     given = ward_story()
     response = waiting(given)
     client, moderator = moderator_client()
-    response_publish(response_id=response.pk, moderator=moderator)
+    response_publish(response_id=response.pk, actor=moderator)
 
     client.post(reverse("stories:response_reject", kwargs={"response_id": response.pk}), {"reason": "Late."})
 
@@ -219,7 +219,7 @@ def test_an_administrator_sets_the_signature_style_and_it_is_used_and_audited():
     event = AuditEvent.objects.get(action="stories.organisation_settings_update")
     assert event.after == {"signature_style": "title", "provider_notice_hours": 48}
     sam = responder_of(given.hospital, trusted=True)
-    assert response_create(story=given.story, user=sam, organisation=given.hospital, body="Hi.").signature == (
+    assert response_create(story=given.story, actor=sam, organisation=given.hospital, body="Hi.").signature == (
         "Ward manager, Riverside Hospital"
     )
 

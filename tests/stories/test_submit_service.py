@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from localsocial.accounts import services as account_services
+from localsocial.core.logging import client_ip_var
 from localsocial.core.models import AuditEvent
 from localsocial.stories.models import (
     Story,
@@ -80,12 +81,16 @@ def test_a_story_is_stored_waiting_for_moderation_with_everything_the_author_gav
     good = TagFactory(name="Kind staff", slug="kind-staff", polarity="good")
     improve = TagFactory(name="Waiting time", slug="waiting-time", polarity="improve")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        story, secret = story_submit(**story_input(
-            service, service_ids=[second.pk, service.pk], tag_ids=[good.pk, improve.pk],
-            suggested_tags=[("Clean ward", "good"), ("Parking", "improve")], age_group="35_49",
-            ip="203.0.113.9",
-        ))
+    # The client's address comes from the request, through the context the middleware sets.
+    address = client_ip_var.set("203.0.113.9")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            story, secret = story_submit(**story_input(
+                service, service_ids=[second.pk, service.pk], tag_ids=[good.pk, improve.pk],
+                suggested_tags=[("Clean ward", "good"), ("Parking", "improve")], age_group="35_49",
+            ))
+    finally:
+        client_ip_var.reset(address)
 
     story.refresh_from_db()
     assert story.status == StoryStatus.PENDING
@@ -138,7 +143,7 @@ def test_html_is_kept_as_plain_text_and_control_characters_are_dropped(service):
 def test_a_signed_in_author_is_linked_and_their_account_address_is_used(service):
     user = UserFactory(email="member@example.org")
 
-    story, _secret = story_submit(**story_input(service, email="", user=user))
+    story, _secret = story_submit(**story_input(service, email="", actor=user))
 
     assert story.author == user
     assert story.author_email == "member@example.org"
@@ -243,7 +248,7 @@ def test_the_same_text_from_the_same_address_is_not_stored_twice(service, django
         again, again_secret = story_submit(**story_input(service, body="  The nurses EXPLAINED everything and the wait was short. "))
 
     assert again.pk == first.pk
-    assert submission_was_duplicate(again)
+    assert submission_was_duplicate(story=again)
     assert Story.objects.count() == 1
     assert "You sent us this story before" in mail.outbox[-1].body
     assert f"/stories/mine/{again_secret}/" in mail.outbox[-1].body
@@ -258,7 +263,7 @@ def test_the_same_text_from_the_same_address_after_30_days_is_a_new_story(servic
     second, _secret = story_submit(**story_input(service))
 
     assert second.pk != first.pk
-    assert not submission_was_duplicate(second)
+    assert not submission_was_duplicate(story=second)
 
 
 def test_the_same_text_from_another_address_within_a_day_is_flagged_for_moderators(service):
@@ -282,7 +287,7 @@ def staff(db):
 
 def test_an_assisted_story_records_route_consent_and_who_entered_it(service, staff):
     story, _secret = story_submit(**story_input(
-        service, route="phone", entered_by=staff, consent=True, consent_note="Agreed on the phone",
+        service, route="phone", actor=staff, consent=True, consent_note="Agreed on the phone",
     ))
 
     assert (story.route, story.entered_by, story.consent_note) == ("phone", staff, "Agreed on the phone")
@@ -294,7 +299,7 @@ def test_an_assisted_story_records_route_consent_and_who_entered_it(service, sta
 
 def test_an_assisted_story_needs_consent_and_how_it_was_given(service, staff):
     with pytest.raises(ValidationError) as excinfo:
-        story_submit(**story_input(service, route="paper", entered_by=staff, consent=False, consent_note=""))
+        story_submit(**story_input(service, route="paper", actor=staff, consent=False, consent_note=""))
 
     errors = errors_of(excinfo)
     assert errors["consent"] == ["Confirm that the person agreed to us sharing their story"]
@@ -306,13 +311,13 @@ def test_only_staff_and_moderators_may_enter_an_assisted_story(service):
     member_of_public = UserFactory()
 
     with pytest.raises(PermissionDenied):
-        story_submit(**story_input(service, route="phone", entered_by=member_of_public, consent=True, consent_note="x"))
+        story_submit(**story_input(service, route="phone", actor=member_of_public, consent=True, consent_note="x"))
 
 
 def test_an_author_without_email_gets_a_placeholder_and_the_link_goes_to_staff(service, staff, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         story, secret = story_submit(**story_input(
-            service, email="", route="paper", entered_by=staff, consent=True, consent_note="Signed the form",
+            service, email="", route="paper", actor=staff, consent=True, consent_note="Signed the form",
         ))
 
     assert story.author_email.endswith("@no-email.invalid")
@@ -323,7 +328,7 @@ def test_an_author_without_email_gets_a_placeholder_and_the_link_goes_to_staff(s
 def test_a_moderator_may_enter_an_assisted_story(service):
     moderator = RoleGrantFactory(role="moderator").user
 
-    story, _secret = story_submit(**story_input(service, route="phone", entered_by=moderator, consent=True, consent_note="On the phone"))
+    story, _secret = story_submit(**story_input(service, route="phone", actor=moderator, consent=True, consent_note="On the phone"))
 
     assert story.entered_by == moderator
 
@@ -378,7 +383,7 @@ def test_lost_links_send_the_same_working_link_for_every_story_from_the_address(
     assert f"/stories/mine/{secret}/" in body
     assert client.get(f"/stories/mine/{secret}/").status_code == 200
     second.refresh_from_db()
-    second_secret = story_author_secret(second)
+    second_secret = story_author_secret(story=second)
     assert f"/stories/mine/{second_secret}/" in body
     assert client.get(f"/stories/mine/{second_secret}/").status_code == 200
     assert story_author_links_send(email="nobody@example.org") == 0
@@ -389,7 +394,7 @@ def test_the_private_link_depends_on_the_secret_key(service, settings):
 
     settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
 
-    assert story_author_secret(story) != secret
+    assert story_author_secret(story=story) != secret
 
 
 # --- Personal data: download and erasure --------------------------------------------------------

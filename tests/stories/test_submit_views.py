@@ -270,6 +270,15 @@ def test_the_honeypot_is_hidden_from_people_and_assistive_technology(client, ser
     assert 'name="website" value="" tabindex="-1" autocomplete="off"' in page
 
 
+def test_the_senders_address_is_kept_with_the_story(service):
+    # The service reads it from the request's context (set by the middleware), not from the view.
+    client = CommittingClient(REMOTE_ADDR="198.51.100.23")
+
+    assert client.post(TELL, story_post(service)).status_code == 302
+
+    assert Story.objects.get().submitted_ip == "198.51.100.23"
+
+
 def test_sending_is_rate_limited_per_address(client, service, settings):
     settings.STORIES_SUBMIT_RATE = "2/h"
 

@@ -148,8 +148,8 @@ def demo_stories_load(*, moderator_email: str) -> dict[str, int]:
         counts["stories"] += 1
         if spec.criticality is None:
             continue
-        story_criticality_set(story_id=story.pk, moderator=moderator, criticality=spec.criticality)
-        story = story_publish(story_id=story.pk, moderator=moderator)
+        story_criticality_set(story_id=story.pk, actor=moderator, criticality=spec.criticality)
+        story = story_publish(story_id=story.pk, actor=moderator)
         if not spec.response or story.status != "published":
             continue
         responder = _responder_for(story)
@@ -157,18 +157,18 @@ def demo_stories_load(*, moderator_email: str) -> dict[str, int]:
             continue
         user, organisation = responder
         response = response_create(
-            story=story, user=user, organisation=organisation, body=spec.response,
+            story=story, actor=user, organisation=organisation, body=spec.response,
             change=spec.change, change_description=spec.change_description,
         )
         if response.status == ResponseStatus.PENDING:
-            response_publish(response_id=response.pk, moderator=moderator)
+            response_publish(response_id=response.pk, actor=moderator)
         counts["responses"] += 1
         if spec.confirmed:
             change_confirm(response_id=response.pk, story_id=story.pk, happened=True,
                            note="It really did change.")
         if spec.author_reply:
             reply = author_reply_create(story=Story.objects.get(pk=story.pk), body=spec.author_reply)
-            response_publish(response_id=reply.pk, moderator=moderator)
+            response_publish(response_id=reply.pk, actor=moderator)
             counts["responses"] += 1
     return counts
 

@@ -197,7 +197,7 @@ def story_create(
     try:
         story, replayed = api_story_submit(
             token=token, idempotency_key=blank(idempotency_key), fingerprint=request_fingerprint(fields),
-            fields=submit_fields, request=request,
+            fields=submit_fields,
         )
     except IdempotencyKeyReused as exc:
         raise Problem(
@@ -240,8 +240,8 @@ def story_respond(
         raise HttpError(409, "This story is no longer published, so it cannot be answered.")
     try:
         response = response_create(
-            story=story, user=token.user, organisation=organisation, body=payload.body,
-            change=payload.change, change_description=payload.change_description, request=request,
+            story=story, actor=token.user, organisation=organisation, body=payload.body,
+            change=payload.change, change_description=payload.change_description,
         )
     except ValidationError as error:
         raise FieldErrors.from_validation_error(error) from error

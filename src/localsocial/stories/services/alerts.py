@@ -21,12 +21,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from localsocial.accounts.models import User
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
 from localsocial.directory.models import Organisation, Service
@@ -61,7 +61,7 @@ class AlertChoices:
     frequency: str
 
 
-def _alert_check(*, user: Any, choices: AlertChoices) -> None:
+def _alert_check(*, user: User, choices: AlertChoices) -> None:
     """Refuse choices a person may not make: an organisation they do not work for, a service
     outside every organisation they work for, or an alert about nothing."""
     errors: dict[str, list[Any]] = {}
@@ -105,30 +105,30 @@ def _alert_snapshot(alert: AlertSubscription) -> dict[str, Any]:
 
 
 @transaction.atomic
-def alert_create(*, user: Any, choices: AlertChoices, request: HttpRequest | None = None) -> AlertSubscription:
-    """Set up an alert for ``user`` (who must work for an organisation).  Raises
+def alert_create(*, actor: User, choices: AlertChoices) -> AlertSubscription:
+    """Set up an alert for ``actor`` (who must work for an organisation).  Raises
     ValidationError, by field, for choices they may not make."""
-    _alert_check(user=user, choices=choices)
+    _alert_check(user=actor, choices=choices)
     alert = AlertSubscription.objects.create(
-        user=user, name=choices.name.strip(), organisation=choices.organisation,
+        user=actor, name=choices.name.strip(), organisation=choices.organisation,
         min_criticality=choices.min_criticality, frequency=choices.frequency,
     )
     alert.services.set(choices.services)
     alert.tags.set(choices.tags)
-    audit_record(actor=user, action="stories.alert_create", target=alert, after=_alert_snapshot(alert), request=request)
+    audit_record(actor=actor, action="stories.alert_create", target=alert, after=_alert_snapshot(alert))
     return alert
 
 
 @transaction.atomic
 def alert_update(
-    *, user: Any, alert: AlertSubscription, choices: AlertChoices, request: HttpRequest | None = None
+    *, actor: User, alert: AlertSubscription, choices: AlertChoices
 ) -> AlertSubscription:
     """Change one of the person's own alerts; from now on stories are matched with the new
     choices.  Stories already matched stay matched; when a daily alert becomes an "as each
     story is published" one, the stories waiting for its digest are sent at once, as a last
     digest."""
-    alert = AlertSubscription.objects.select_for_update().get(pk=alert.pk, user=user)
-    _alert_check(user=user, choices=choices)
+    alert = AlertSubscription.objects.select_for_update().get(pk=alert.pk, user=actor)
+    _alert_check(user=actor, choices=choices)
     before = _alert_snapshot(alert)
     if alert.frequency == AlertFrequency.DAILY and choices.frequency == AlertFrequency.IMMEDIATE and alert.is_active:
         _send_one_digest(alert_id=alert.pk, now=timezone.now())
@@ -140,37 +140,36 @@ def alert_update(
     alert.services.set(choices.services)
     alert.tags.set(choices.tags)
     audit_record(
-        actor=user, action="stories.alert_update", target=alert, before=before, after=_alert_snapshot(alert),
-        request=request,
+        actor=actor, action="stories.alert_update", target=alert, before=before, after=_alert_snapshot(alert),
     )
     return alert
 
 
 @transaction.atomic
 def alert_set_active(
-    *, user: Any, alert: AlertSubscription, is_active: bool, request: HttpRequest | None = None
+    *, actor: User, alert: AlertSubscription, is_active: bool
 ) -> AlertSubscription:
     """Pause (``is_active=False``) or resume one of the person's own alerts.  Stories
     published while it is paused are never sent; a daily alert's waiting stories wait.
     Idempotent."""
-    updated = AlertSubscription.objects.filter(pk=alert.pk, user=user).exclude(is_active=is_active).update(
+    updated = AlertSubscription.objects.filter(pk=alert.pk, user=actor).exclude(is_active=is_active).update(
         is_active=is_active
     )
     alert.is_active = is_active
     if updated:
         audit_record(
-            actor=user, action="stories.alert_resume" if is_active else "stories.alert_pause", target=alert,
-            before={"is_active": not is_active}, after={"is_active": is_active}, request=request,
+            actor=actor, action="stories.alert_resume" if is_active else "stories.alert_pause", target=alert,
+            before={"is_active": not is_active}, after={"is_active": is_active},
         )
     return alert
 
 
 @transaction.atomic
-def alert_delete(*, user: Any, alert: AlertSubscription, request: HttpRequest | None = None) -> None:
+def alert_delete(*, actor: User, alert: AlertSubscription) -> None:
     """Delete one of the person's own alerts, with what it matched."""
-    alert = AlertSubscription.objects.select_for_update().get(pk=alert.pk, user=user)
+    alert = AlertSubscription.objects.select_for_update().get(pk=alert.pk, user=actor)
     before = _alert_snapshot(alert)
-    audit_record(actor=user, action="stories.alert_delete", target=alert, before=before, request=request)
+    audit_record(actor=actor, action="stories.alert_delete", target=alert, before=before)
     alert.delete()
 
 
@@ -297,7 +296,7 @@ def _story_path(story: Story) -> str:
         return f"/stories/{story.pk}/"
 
 
-def story_excerpt(text: str, words: int = EXCERPT_WORDS) -> str:
+def story_excerpt(*, text: str, words: int = EXCERPT_WORDS) -> str:
     """The first ``words`` words of ``text``, with an ellipsis when there is more."""
     parts = text.split()
     if len(parts) <= words:
@@ -312,7 +311,7 @@ def _story_summary(story: Story) -> dict[str, Any]:
         "title": story.title,
         "services": [link.service.name for link in story.story_services.all()],
         "criticality": criticality,
-        "excerpt": story_excerpt(story.body),
+        "excerpt": story_excerpt(text=story.body),
         "url": site_url(_story_path(story)),
         "published_at": story.published_at,
     }
@@ -327,7 +326,7 @@ def _send_story_alert(*, alert: AlertSubscription, summary: dict[str, Any]) -> N
     )
 
 
-def _email_user(*, user: Any, subject: Callable[[], str], template: str, context: dict[str, Any]) -> None:
+def _email_user(*, user: User, subject: Callable[[], str], template: str, context: dict[str, Any]) -> None:
     """Queue an alert email to ``user`` in their language, with the link to their alerts."""
     language = user.preferred_language or None
     with translation.override(language or translation.get_language()):

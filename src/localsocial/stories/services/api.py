@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from localsocial.api.idempotency import idempotent_call
 from localsocial.api.models import ApiToken
-from localsocial.core.services import client_ip
 from localsocial.stories.models import Story
 from localsocial.stories.selectors.api import story_get_submitted
 from localsocial.stories.services.submission import story_submit
@@ -24,7 +21,6 @@ def api_story_submit(
     idempotency_key: str | None,
     fingerprint: str,
     fields: dict[str, Any],
-    request: HttpRequest | None = None,
 ) -> tuple[Story, bool]:
     """Submit a story through the API (route "api"): ``fields`` are ``story_submit``'s.
     Returns ``(story, replayed)``: with an idempotency key already used by this token for the
@@ -34,7 +30,7 @@ def api_story_submit(
     IdempotencyKeyReused for a key this token used for another request."""
 
     def perform(_service_key: str | None) -> Story:
-        story, _secret = story_submit(**fields, user=None, route="api", ip=client_ip(request))
+        story, _secret = story_submit(**fields, actor=None, route="api")
         return story
 
     return idempotent_call(

@@ -39,6 +39,6 @@ def change_confirmation_send(*, response_id: int) -> bool:
         to=story.author_email,
         subject=_("Did this change happen?"),
         template="stories/email/responses_change_confirm.txt",
-        context={"response": response, "story": story, "link": f"{private_link(secret)}#response-{response.pk}"},
+        context={"response": response, "story": story, "link": f"{private_link(secret=secret)}#response-{response.pk}"},
     )
     return True

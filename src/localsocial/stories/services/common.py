@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from localsocial.accounts.models import User
 from localsocial.core.email import site_url
 from localsocial.stories.models import Progress, Story
 from localsocial.stories.selectors.common import secret_hash
@@ -24,7 +25,7 @@ def secret_new() -> tuple[str, str]:
     return secret, secret_hash(secret)
 
 
-def story_author_secret(story: Story) -> str:
+def story_author_secret(*, story: Story) -> str:
     """The secret of the author's private link, derived from the story (its id and the moment
     it was sent) with the site's SECRET_KEY.  The same story always gets the same link, so
     every email to the author carries a link that works, and the earlier ones keep working;
@@ -40,7 +41,7 @@ def story_author_secret(story: Story) -> str:
 def story_author_link_secret(*, story: Story) -> str:
     """The author's secret for ``story``, storing its hash if it is not stored yet (a new
     story, or after SECRET_KEY changed).  Idempotent."""
-    secret = story_author_secret(story)
+    secret = story_author_secret(story=story)
     token_hash = secret_hash(secret)
     if story.author_token_hash != token_hash:
         Story.objects.filter(pk=story.pk).update(author_token_hash=token_hash)
@@ -56,15 +57,15 @@ def story_author_link_renew(*, story_id: int) -> str:
     return story_author_link_secret(story=Story.objects.get(pk=story_id))
 
 
-def private_link(secret: str) -> str:
+def private_link(*, secret: str) -> str:
     """The absolute address of the author's private page."""
     return site_url(reverse("stories:mine", kwargs={"secret": secret}))
 
 
-def person_key(*, user: Any = None, anonymous_id: str | None = None) -> str:
+def person_key(*, user: User | None = None, anonymous_id: str | None = None) -> str:
     """The key that makes "one per person" hold for "me too" and helpful ratings: the account
     when signed in, else the random id kept in the visitor's cookie."""
-    if user is not None and getattr(user, "is_authenticated", False):
+    if user is not None and user.is_authenticated:
         raw = f"user:{user.pk}"
     elif anonymous_id:
         raw = f"anon:{anonymous_id}"
@@ -73,7 +74,7 @@ def person_key(*, user: Any = None, anonymous_id: str | None = None) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def progress_for(story: Story) -> int:
+def progress_for(*, story: Story) -> int:
     """Progress follows from the times recorded on the story: changed > responded > read > heard."""
     if story.changed_at is not None:
         return Progress.CHANGED
@@ -102,7 +103,7 @@ def story_progress_mark(*, story_id: int, **times: Any) -> Story:
         if getattr(story, name) is None and value is not None:
             setattr(story, name, value)
             changed.append(name)
-    new_progress = progress_for(story)
+    new_progress = progress_for(story=story)
     if new_progress != story.progress:
         story.progress = new_progress
         changed.append("progress")

@@ -17,14 +17,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from localsocial.accounts.models import RoleGrant, SiteRole
+from localsocial.accounts.models import RoleGrant, SiteRole, User
 from localsocial.core.email import email_send, site_url
 from localsocial.core.services import audit_record
 from localsocial.directory.models import Organisation, OrganisationMembership
@@ -56,7 +55,7 @@ DEFAULT_RESTRICTED_BY = gettext_lazy("the moderators")
 
 # --- Small helpers ---------------------------------------------------------------------------
 
-def _require_moderator(user: Any) -> None:
+def _require_moderator(user: User) -> None:
     """Services check again what the views check: no caller can forget."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.has_perm("stories.moderate")):
         raise PermissionDenied(_("Only moderators can do this."))
@@ -69,7 +68,7 @@ def _lock_story(story_id: int) -> Story:
         raise ValidationError(_("There is no such story.")) from exc
 
 
-def story_public_path(story: Story) -> str:
+def story_public_path(*, story: Story) -> str:
     """The address of the story's public page."""
     try:
         return reverse("stories:story", kwargs={"pk": story.pk})
@@ -80,7 +79,7 @@ def story_public_path(story: Story) -> str:
 def _author_private_url(story: Story) -> str:
     """The author's private link: the same one every email carries (derived from the story;
     see ``services.common.story_author_secret``)."""
-    return private_link(story_author_link_secret(story=story))
+    return private_link(secret=story_author_link_secret(story=story))
 
 
 def _story_text(story: Story) -> dict[str, str]:
@@ -134,14 +133,13 @@ def working_days_add(start: dt.datetime, days: int, *, holidays: set[dt.date] | 
 
 @transaction.atomic
 def story_edit(
-    *, story_id: int, moderator: Any, title: str, body: str, feelings: str, reason: str,
-    request: HttpRequest | None = None,
+    *, story_id: int, actor: User, title: str, body: str, feelings: str, reason: str,
 ) -> StoryRevision | None:
     """Change the story's public text (to remove personal data or defamation) with a reason.
     The text as sent stays in its ORIGINAL revision; this edit becomes a MODERATOR_EDIT
     revision, and the audit log keeps the text before and after.  Returns the new revision, or
     None when nothing changed."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Enter why you are changing the story")})
@@ -161,23 +159,23 @@ def story_edit(
             story=story, kind=StoryRevision.Kind.ORIGINAL, created_at=story.submitted_at, **before
         )
     revision = StoryRevision.objects.create(
-        story=story, kind=StoryRevision.Kind.MODERATOR_EDIT, edited_by=moderator, reason=reason[:300], **after
+        story=story, kind=StoryRevision.Kind.MODERATOR_EDIT, edited_by=actor, reason=reason[:300], **after
     )
     Story.objects.filter(pk=story.pk).update(**after, updated_at=timezone.now())
     audit_record(
-        actor=moderator, action="stories.story_edit", target=story,
-        before=before, after={**after, "reason": reason}, request=request,
+        actor=actor, action="stories.story_edit", target=story,
+        before=before, after={**after, "reason": reason},
     )
     return revision
 
 
 @transaction.atomic
 def story_criticality_set(
-    *, story_id: int, moderator: Any, criticality: int, request: HttpRequest | None = None
+    *, story_id: int, actor: User, criticality: int
 ) -> Story:
     """Set how critical the story is (0 not critical … 5 severely critical) and copy it onto
     the story's list rows."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     if criticality not in Criticality.values:
         raise ValidationError({"criticality": _("Choose how critical the story is, from 0 to 5")})
     story = _lock_story(story_id)
@@ -187,19 +185,19 @@ def story_criticality_set(
         story.save(update_fields=["criticality", "updated_at"])
         story_listing_sync(story=story)
         audit_record(
-            actor=moderator, action="stories.story_criticality", target=story,
-            before={"criticality": before}, after={"criticality": criticality}, request=request,
+            actor=actor, action="stories.story_criticality", target=story,
+            before={"criticality": before}, after={"criticality": criticality},
         )
     return story
 
 
 @transaction.atomic
 def story_tags_set(
-    *, story_id: int, moderator: Any, tag_ids: Iterable[int], request: HttpRequest | None = None
+    *, story_id: int, actor: User, tag_ids: Iterable[int]
 ) -> Story:
     """Make the story's tags exactly ``tag_ids``.  New tags must be curated tags in use; a
     retired tag the story already has may stay.  The tag lists are rewritten."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     story = _lock_story(story_id)
     wanted = set(tag_ids)
     current = set(story.tags.values_list("pk", flat=True))
@@ -210,8 +208,8 @@ def story_tags_set(
         story.tags.set(wanted)
         story_listing_refresh(story=story)
         audit_record(
-            actor=moderator, action="stories.story_tags", target=story,
-            before={"tags": sorted(current)}, after={"tags": sorted(wanted)}, request=request,
+            actor=actor, action="stories.story_tags", target=story,
+            before={"tags": sorted(current)}, after={"tags": sorted(wanted)},
         )
     return story
 
@@ -226,11 +224,11 @@ def _tag_slug(name: str) -> str:
 
 
 @transaction.atomic
-def tag_suggestion_accept(*, suggestion_id: int, moderator: Any, request: HttpRequest | None = None) -> Tag:
+def tag_suggestion_accept(*, suggestion_id: int, actor: User) -> Tag:
     """Turn an author's suggested tag into a curated tag (or reuse the one of that name and
     polarity), put it on the story and mark the suggestion decided.  A second call for the
     same suggestion changes nothing."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     suggestion = TagSuggestion.objects.select_for_update(of=("self",)).select_related("accepted_tag").get(pk=suggestion_id)
     if suggestion.decided_at is not None:
         if suggestion.accepted_tag is None:
@@ -248,24 +246,24 @@ def tag_suggestion_accept(*, suggestion_id: int, moderator: Any, request: HttpRe
     story.tags.add(tag)
     story_listing_refresh(story=story)
     audit_record(
-        actor=moderator, action="stories.tag_suggestion_accept", target=story,
-        after={"suggestion": suggestion.name, "tag": tag.pk, "tag_created": created}, request=request,
+        actor=actor, action="stories.tag_suggestion_accept", target=story,
+        after={"suggestion": suggestion.name, "tag": tag.pk, "tag_created": created},
     )
     return tag
 
 
 @transaction.atomic
-def tag_suggestion_decline(*, suggestion_id: int, moderator: Any, request: HttpRequest | None = None) -> None:
+def tag_suggestion_decline(*, suggestion_id: int, actor: User) -> None:
     """Decline an author's suggested tag.  Harmless if it was already decided."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     updated = TagSuggestion.objects.filter(pk=suggestion_id, decided_at__isnull=True).update(
         decided_at=timezone.now()
     )
     if updated:
         suggestion = TagSuggestion.objects.select_related("story").get(pk=suggestion_id)
         audit_record(
-            actor=moderator, action="stories.tag_suggestion_decline", target=suggestion.story,
-            after={"suggestion": suggestion.name}, request=request,
+            actor=actor, action="stories.tag_suggestion_decline", target=suggestion.story,
+            after={"suggestion": suggestion.name},
         )
 
 
@@ -273,12 +271,12 @@ def tag_suggestion_decline(*, suggestion_id: int, moderator: Any, request: HttpR
 
 @transaction.atomic
 def story_reject(
-    *, story_id: int, moderator: Any, template_id: int, note: str = "", request: HttpRequest | None = None
+    *, story_id: int, actor: User, template_id: int, note: str = ""
 ) -> Story:
     """Decide not to publish a story waiting for moderation, held, or waiting for a provider.
     The reason is the chosen template's message (and the moderator's note); the author is
     emailed it with the private link to their story."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     template = RejectionTemplate.objects.filter(pk=template_id, is_active=True).first()
     if template is None:
         raise ValidationError({"template": _("Choose a reason from the list")})
@@ -290,7 +288,7 @@ def story_reject(
     before = {"status": story.status}
     now = timezone.now()
     Story.objects.filter(pk=story.pk, status__in=PUBLISHABLE_STATUSES).update(
-        status=StoryStatus.REJECTED, rejection_reason=reason, moderated_at=now, moderated_by=moderator,
+        status=StoryStatus.REJECTED, rejection_reason=reason, moderated_at=now, moderated_by=actor,
         held_until=None, updated_at=now,
     )
     story.refresh_from_db()
@@ -303,15 +301,15 @@ def story_reject(
             context={"story": story, "reason": reason, "private_url": _author_private_url(story)},
         )
     audit_record(
-        actor=moderator, action="stories.story_reject", target=story, before=before,
-        after={"status": story.status, "template": template.pk, "reason": reason}, request=request,
+        actor=actor, action="stories.story_reject", target=story, before=before,
+        after={"status": story.status, "template": template.pk, "reason": reason},
     )
     return story
 
 
 # --- Publishing, holding and provider notice -------------------------------------------------
 
-def private_providers_for(story: Story) -> list[Organisation]:
+def private_providers_for(*, story: Story) -> list[Organisation]:
     """The private providers a story is about: every organisation on the lineage of its
     services' organisations that is marked as a private provider."""
     ids = story_organisation_ids(story=story)
@@ -323,7 +321,7 @@ def _notice_hours(organisation: Organisation) -> int:
     return row.provider_notice_hours if row is not None else settings.STORIES_PROVIDER_NOTICE_HOURS
 
 
-def _publish_now(*, story: Story, moderator: Any, now: dt.datetime) -> bool:
+def _publish_now(*, story: Story, moderator: User | None, now: dt.datetime) -> bool:
     """Publish a locked story that is not yet public; False if it already was (or was decided
     otherwise).  Runs the effects and emails the author."""
     fields: dict[str, Any] = {"status": StoryStatus.PUBLISHED, "published_at": now, "updated_at": now,
@@ -340,12 +338,12 @@ def _publish_now(*, story: Story, moderator: Any, now: dt.datetime) -> bool:
             to=story.author_email,
             subject=_("Your story is published"),
             template="stories/email/moderation_published.txt",
-            context={"story": story, "public_url": site_url(story_public_path(story))},
+            context={"story": story, "public_url": site_url(story_public_path(story=story))},
         )
     return True
 
 
-def _hold(*, story: Story, moderator: Any, now: dt.datetime) -> None:
+def _hold(*, story: Story, moderator: User, now: dt.datetime) -> None:
     until = working_days_add(now, settings.STORIES_HOLD_WORKING_DAYS)
     Story.objects.filter(pk=story.pk, status=StoryStatus.PENDING).update(
         status=StoryStatus.HELD, held_until=until, moderated_at=now, moderated_by=moderator, updated_at=now,
@@ -364,7 +362,7 @@ def _hold(*, story: Story, moderator: Any, now: dt.datetime) -> None:
         )
 
 
-def _give_notice(*, story: Story, moderator: Any, providers: list[Organisation], now: dt.datetime) -> None:
+def _give_notice(*, story: Story, moderator: User, providers: list[Organisation], now: dt.datetime) -> None:
     Story.objects.filter(pk=story.pk, status=StoryStatus.PENDING).update(
         status=StoryStatus.NOTICE, moderated_at=now, moderated_by=moderator, updated_at=now,
     )
@@ -395,7 +393,7 @@ def _give_notice(*, story: Story, moderator: Any, providers: list[Organisation],
 
 
 @transaction.atomic
-def story_publish(*, story_id: int, moderator: Any, hold: bool = False, request: HttpRequest | None = None) -> Story:
+def story_publish(*, story_id: int, actor: User, hold: bool = False) -> Story:
     """A moderator's "publish" for a story.
 
     From the queue (pending): a story about a private provider waits for the provider
@@ -405,7 +403,7 @@ def story_publish(*, story_id: int, moderator: Any, hold: bool = False, request:
     published now and the author is told.  A held story, or one waiting for a provider, is
     published now: the moderator has decided.  Publishing a published story changes nothing.
     """
-    _require_moderator(moderator)
+    _require_moderator(actor)
     story = _lock_story(story_id)
     if story.status == StoryStatus.PUBLISHED:
         return story
@@ -417,23 +415,23 @@ def story_publish(*, story_id: int, moderator: Any, hold: bool = False, request:
     before = {"status": story.status}
     action = "stories.story_publish"
     if story.status == StoryStatus.PENDING:
-        providers = private_providers_for(story)
+        providers = private_providers_for(story=story)
         if providers:
-            _give_notice(story=story, moderator=moderator, providers=providers, now=now)
+            _give_notice(story=story, moderator=actor, providers=providers, now=now)
             action = "stories.story_notice"
         elif hold:
             if story.criticality is None or story.criticality < VERY_CRITICAL:
                 raise ValidationError(_("Only a very critical story can be held. Set its criticality first."))
-            _hold(story=story, moderator=moderator, now=now)
+            _hold(story=story, moderator=actor, now=now)
             action = "stories.story_hold"
         else:
-            _publish_now(story=story, moderator=moderator, now=now)
+            _publish_now(story=story, moderator=actor, now=now)
     else:
-        _publish_now(story=story, moderator=moderator, now=now)
+        _publish_now(story=story, moderator=actor, now=now)
     after: dict[str, Any] = {"status": story.status}
     if story.status == StoryStatus.HELD:
         after["held_until"] = story.held_until.isoformat() if story.held_until else None
-    audit_record(actor=moderator, action=action, target=story, before=before, after=after, request=request)
+    audit_record(actor=actor, action=action, target=story, before=before, after=after)
     return story
 
 
@@ -441,11 +439,11 @@ def story_publish(*, story_id: int, moderator: Any, hold: bool = False, request:
 
 @transaction.atomic
 def story_restrict(
-    *, story_id: int, moderator: Any, reason: str, restricted_by: str = "", request: HttpRequest | None = None
+    *, story_id: int, actor: User, reason: str, restricted_by: str = ""
 ) -> Story:
     """Take a published story's text down, leaving a public stub that says who restricted it
     and why ("Restricted by the moderators: legal advice").  It leaves every list."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     reason = " ".join(reason.split())
     if not reason:
         raise ValidationError({"reason": _("Enter why the story is restricted")})
@@ -462,17 +460,17 @@ def story_restrict(
     story.refresh_from_db()
     story_hidden_effects(story=story)
     audit_record(
-        actor=moderator, action="stories.story_restrict", target=story, before={"status": StoryStatus.PUBLISHED},
-        after={"status": story.status, "restricted_by": restricted_by, "reason": reason}, request=request,
+        actor=actor, action="stories.story_restrict", target=story, before={"status": StoryStatus.PUBLISHED},
+        after={"status": story.status, "restricted_by": restricted_by, "reason": reason},
     )
     return story
 
 
 @transaction.atomic
-def story_unrestrict(*, story_id: int, moderator: Any, request: HttpRequest | None = None) -> Story:
+def story_unrestrict(*, story_id: int, actor: User) -> Story:
     """Publish a restricted story again.  It returns to its lists; staff already alerted about
     it are not alerted again (one alert per subscription and story)."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     story = _lock_story(story_id)
     before = {"status": story.status, "restricted_by": story.restricted_by, "reason": story.restriction_reason}
     updated = Story.objects.filter(pk=story.pk, status=StoryStatus.RESTRICTED).update(
@@ -485,8 +483,8 @@ def story_unrestrict(*, story_id: int, moderator: Any, request: HttpRequest | No
     story.refresh_from_db()
     story_published_effects(story=story)
     audit_record(
-        actor=moderator, action="stories.story_unrestrict", target=story, before=before,
-        after={"status": story.status}, request=request,
+        actor=actor, action="stories.story_unrestrict", target=story, before=before,
+        after={"status": story.status},
     )
     return story
 
@@ -499,10 +497,10 @@ def _template_snapshot(template: RejectionTemplate) -> dict[str, Any]:
 
 @transaction.atomic
 def rejection_template_save(
-    *, moderator: Any, title: str, body: str, template_id: int | None = None, request: HttpRequest | None = None
+    *, actor: User, title: str, body: str, template_id: int | None = None
 ) -> RejectionTemplate:
     """Add a rejection template (``template_id`` None) or change one.  Names are unique."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     title, body = " ".join(title.split()), body.strip()
     if not title:
         raise ValidationError({"title": _("Enter a name for the reason")})
@@ -516,8 +514,8 @@ def rejection_template_save(
     if template_id is None:
         template = RejectionTemplate.objects.create(title=title, body=body)
         audit_record(
-            actor=moderator, action="stories.rejection_template_create", target=template,
-            after=_template_snapshot(template), request=request,
+            actor=actor, action="stories.rejection_template_create", target=template,
+            after=_template_snapshot(template),
         )
         return template
     template = RejectionTemplate.objects.select_for_update().get(pk=template_id)
@@ -525,35 +523,35 @@ def rejection_template_save(
     template.title, template.body = title, body
     template.save()
     audit_record(
-        actor=moderator, action="stories.rejection_template_update", target=template,
-        before=before, after=_template_snapshot(template), request=request,
+        actor=actor, action="stories.rejection_template_update", target=template,
+        before=before, after=_template_snapshot(template),
     )
     return template
 
 
 @transaction.atomic
 def rejection_template_set_active(
-    *, moderator: Any, template_id: int, is_active: bool, request: HttpRequest | None = None
+    *, actor: User, template_id: int, is_active: bool
 ) -> RejectionTemplate:
     """Retire a rejection template (it is no longer offered; stories rejected with it keep
     their reason) or bring it back."""
-    _require_moderator(moderator)
+    _require_moderator(actor)
     template = RejectionTemplate.objects.select_for_update().get(pk=template_id)
     if template.is_active != is_active:
         before = _template_snapshot(template)
         template.is_active = is_active
         template.save(update_fields=["is_active", "updated_at"])
         audit_record(
-            actor=moderator,
+            actor=actor,
             action="stories.rejection_template_restore" if is_active else "stories.rejection_template_retire",
-            target=template, before=before, after=_template_snapshot(template), request=request,
+            target=template, before=before, after=_template_snapshot(template),
         )
     return template
 
 
 # --- The provider's answer -------------------------------------------------------------------
 
-def provider_may_answer(*, user: Any, notice: ProviderNotice) -> bool:
+def provider_may_answer(*, user: User, notice: ProviderNotice) -> bool:
     """An administrator or responder of the notice's organisation, or of one above it."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -562,7 +560,7 @@ def provider_may_answer(*, user: Any, notice: ProviderNotice) -> bool:
     ).exists()
 
 
-def _lock_notice_for(*, user: Any, notice_id: int) -> tuple[ProviderNotice, Story]:
+def _lock_notice_for(*, user: User, notice_id: int) -> tuple[ProviderNotice, Story]:
     notice = ProviderNotice.objects.select_related("organisation").filter(pk=notice_id).first()
     if notice is None or not provider_may_answer(user=user, notice=notice):
         raise PermissionDenied(_("You cannot answer this notice."))
@@ -578,17 +576,17 @@ def _lock_notice_for(*, user: Any, notice_id: int) -> tuple[ProviderNotice, Stor
 
 
 @transaction.atomic
-def provider_notice_go_ahead(*, notice_id: int, user: Any, request: HttpRequest | None = None) -> Story:
+def provider_notice_go_ahead(*, notice_id: int, actor: User) -> Story:
     """The provider says "go ahead".  When every provider the story is about has said so, it
     is published at once; otherwise it waits for the others (or their deadline)."""
-    notice, story = _lock_notice_for(user=user, notice_id=notice_id)
+    notice, story = _lock_notice_for(user=actor, notice_id=notice_id)
     now = timezone.now()
     ProviderNotice.objects.filter(pk=notice.pk, decision=ProviderDecision.WAITING).update(
-        decision=ProviderDecision.GO_AHEAD, decided_by=user, decided_at=now,
+        decision=ProviderDecision.GO_AHEAD, decided_by=actor, decided_at=now,
     )
     audit_record(
-        actor=user, action="stories.provider_go_ahead", target=story,
-        after={"notice": notice.pk, "organisation": notice.organisation_id}, request=request,
+        actor=actor, action="stories.provider_go_ahead", target=story,
+        after={"notice": notice.pk, "organisation": notice.organisation_id},
     )
     others_waiting = ProviderNotice.objects.filter(story=story).exclude(decision=ProviderDecision.GO_AHEAD).exists()
     if not others_waiting:
@@ -598,7 +596,7 @@ def provider_notice_go_ahead(*, notice_id: int, user: Any, request: HttpRequest 
 
 @transaction.atomic
 def provider_notice_ask_review(
-    *, notice_id: int, user: Any, note: str, request: HttpRequest | None = None
+    *, notice_id: int, actor: User, note: str
 ) -> Story:
     """The provider asks the moderators to look again, saying why.  The window stops: the
     story will not publish by itself, and goes to the top of the moderators' queue, where a
@@ -606,13 +604,13 @@ def provider_notice_ask_review(
     note = note.strip()
     if not note:
         raise ValidationError({"note": _("Enter what you would like the moderators to review")})
-    notice, story = _lock_notice_for(user=user, notice_id=notice_id)
+    notice, story = _lock_notice_for(user=actor, notice_id=notice_id)
     ProviderNotice.objects.filter(pk=notice.pk, decision=ProviderDecision.WAITING).update(
-        decision=ProviderDecision.ASK_REVIEW, decision_note=note, decided_by=user, decided_at=timezone.now(),
+        decision=ProviderDecision.ASK_REVIEW, decision_note=note, decided_by=actor, decided_at=timezone.now(),
     )
     audit_record(
-        actor=user, action="stories.provider_ask_review", target=story,
-        after={"notice": notice.pk, "organisation": notice.organisation_id, "note": note}, request=request,
+        actor=actor, action="stories.provider_ask_review", target=story,
+        after={"notice": notice.pk, "organisation": notice.organisation_id, "note": note},
     )
     moderators = _moderator_emails()
     if moderators:

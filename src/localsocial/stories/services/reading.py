@@ -4,7 +4,6 @@ and people follow it to hear of responses and changes."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.core.email import email_send, site_url
 from localsocial.stories.models import (
     ChangeKind,
@@ -36,16 +36,16 @@ class StoryNotOpenError(Exception):
 # --- Staff read -------------------------------------------------------------------------------
 
 @transaction.atomic
-def story_read_record(*, story_id: int, user_id: int, organisation_id: int) -> bool:
-    """Record that a responder of ``organisation_id`` opened the published story, and move
+def story_read_record(*, story_id: int, actor: User, organisation_id: int) -> bool:
+    """Record that ``actor``, a responder of ``organisation_id``, opened the published story, and move
     its progress to "read" (the first read counts).  Returns True the first time this person
     reads it, False afterwards; the unique constraint makes a race harmless."""
-    if StoryRead.objects.filter(story_id=story_id, user_id=user_id).exists():
+    if StoryRead.objects.filter(story_id=story_id, user_id=actor.pk).exists():
         return False
     now = timezone.now()
     try:
         with transaction.atomic():
-            StoryRead.objects.create(story_id=story_id, user_id=user_id, organisation_id=organisation_id, read_at=now)
+            StoryRead.objects.create(story_id=story_id, user_id=actor.pk, organisation_id=organisation_id, read_at=now)
     except IntegrityError:
         return False
     if Story.objects.filter(pk=story_id, status=StoryStatus.PUBLISHED, read_at__isnull=True).exists():
@@ -56,7 +56,7 @@ def story_read_record(*, story_id: int, user_id: int, organisation_id: int) -> b
 # --- "This happened to me too" ----------------------------------------------------------------
 
 @transaction.atomic
-def me_too_add(*, story_id: int, person_key: str, user: Any = None) -> bool:
+def me_too_add(*, story_id: int, person_key: str, actor: User | None = None) -> bool:
     """Record that this person (``person_key``: see ``services.common.person_key``) says the
     story happened to them too.  True when it is new (and the count went up by one), False
     when they had said so already.  Raises StoryNotOpenError unless the story is published."""
@@ -64,7 +64,7 @@ def me_too_add(*, story_id: int, person_key: str, user: Any = None) -> bool:
         with transaction.atomic():
             MeToo.objects.create(
                 story_id=story_id, person_key=person_key,
-                user=user if getattr(user, "is_authenticated", False) else None,
+                user=actor if actor is not None and actor.is_authenticated else None,
             )
     except IntegrityError:
         if not Story.objects.filter(pk=story_id, status=StoryStatus.PUBLISHED).exists():
@@ -95,22 +95,22 @@ def _follower_links(*, story_id: int, email: str) -> dict[str, str]:
 
 
 @transaction.atomic
-def follower_add_for_user(*, story_id: int, user: Any) -> tuple[StoryFollower, bool]:
+def follower_add_for_user(*, story_id: int, actor: User) -> tuple[StoryFollower, bool]:
     """A signed-in person follows the story at their account's address, confirmed at once.
     Returns ``(follower, created)``; following twice changes nothing.  Raises
     StoryNotOpenError unless the story is published."""
     if not Story.objects.filter(pk=story_id, status=StoryStatus.PUBLISHED).exists():
         raise StoryNotOpenError
-    email = user.email.strip().lower()
+    email = actor.email.strip().lower()
     now = timezone.now()
     follower, created = StoryFollower.objects.get_or_create(
         story_id=story_id, email=email,
-        defaults={"user": user, "token_hash": secret_hash(follower_token(story_id=story_id, email=email)), "confirmed_at": now},
+        defaults={"user": actor, "token_hash": secret_hash(follower_token(story_id=story_id, email=email)), "confirmed_at": now},
     )
     if not created:
         # They may have followed by email before signing in: that counts as confirmed now.
         StoryFollower.objects.filter(pk=follower.pk, confirmed_at__isnull=True).update(confirmed_at=now)
-        StoryFollower.objects.filter(pk=follower.pk, user__isnull=True).update(user=user)
+        StoryFollower.objects.filter(pk=follower.pk, user__isnull=True).update(user=actor)
     return follower, created
 
 

@@ -16,16 +16,15 @@ Rules the services keep (docs/stories-responding.md explains why):
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.core.email import email_send
 from localsocial.core.services import audit_record, model_snapshot
 from localsocial.directory.models import Organisation, OrganisationMembership
@@ -84,7 +83,7 @@ def organisation_story_settings(*, organisation: Organisation) -> StoryOrganisat
     )
 
 
-def response_signature(*, style: str, user: Any, organisation: Organisation, job_title: str = "") -> str:
+def response_signature(*, style: str, user: User, organisation: Organisation, job_title: str = "") -> str:
     """The signature shown under a response, as the organisation chose to sign:
     "Sam Patel, Ward manager, Riverside Hospital", "Ward manager, Riverside Hospital" or
     "Riverside Hospital".  A part that is missing (no job title) is left out."""
@@ -108,7 +107,7 @@ def story_for_author_token(*, token: str) -> Story | None:
     return Story.objects.filter(author_token_hash=secret_hash(token)).first()
 
 
-def response_template_fill(*, text: str, story: Story, organisation: Organisation, user: Any, job_title: str = "") -> str:
+def response_template_fill(*, text: str, story: Story, organisation: Organisation, user: User, job_title: str = "") -> str:
     """Fill a template's placeholders ({author_name}, {story_title}, {organisation_name},
     {responder_name}, {job_title}); unknown ones are left for the responder to see."""
     values = {
@@ -121,12 +120,12 @@ def response_template_fill(*, text: str, story: Story, organisation: Organisatio
     return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def responder_published_count(*, user: Any) -> int:
+def responder_published_count(*, user: User) -> int:
     """How many of this person's responses have been published (author replies aside)."""
     return Response.objects.filter(responder=user, status=ResponseStatus.PUBLISHED, is_author_reply=False).count()
 
 
-def responder_is_trusted(*, user: Any) -> bool:
+def responder_is_trusted(*, user: User) -> bool:
     return responder_published_count(user=user) >= settings.STORIES_RESPONDER_TRUSTED_AFTER
 
 
@@ -173,7 +172,7 @@ class ResponseEditClosed(PermissionDenied):
 
 
 
-def responder_membership_for(*, story: Story, user: Any, organisation: Organisation) -> OrganisationMembership:
+def responder_membership_for(*, story: Story, user: User, organisation: Organisation) -> OrganisationMembership:
     """The membership through which ``user`` responds for ``organisation`` on ``story``;
     PermissionDenied when there is none, or the story is not published."""
     if story.status != StoryStatus.PUBLISHED:
@@ -188,16 +187,15 @@ def responder_membership_for(*, story: Story, user: Any, organisation: Organisat
 def response_create(
     *,
     story: Story,
-    user: Any,
+    actor: User,
     organisation: Organisation,
     body: str,
     change: str = "",
     change_description: str = "",
-    request: HttpRequest | None = None,
 ) -> Response:
-    """A response from ``organisation`` to ``story``, written by ``user``.
+    """A response from ``organisation`` to ``story``, written by ``actor``.
 
-    Raises PermissionDenied unless the story is published and the user is a responder (or
+    Raises PermissionDenied unless the story is published and ``actor`` is a responder (or
     administrator) of ``organisation``, which the story must be about; ValidationError (by
     field: ``body``, ``change``, ``change_description``) for an empty or too long text, an
     unknown change kind or a change without a description.
@@ -205,16 +203,16 @@ def response_create(
     Published at once when the writer is trusted (``STORIES_RESPONDER_TRUSTED_AFTER``
     published responses) and it claims no change; otherwise it waits for a moderator.
     """
-    membership = responder_membership_for(story=story, user=user, organisation=organisation)
+    membership = responder_membership_for(story=story, user=actor, organisation=organisation)
     body, change, change_description = _clean_text(body=body, change=change, change_description=change_description)
     style = organisation_story_settings(organisation=organisation).signature_style
-    publish = not change and responder_is_trusted(user=user)
+    publish = not change and responder_is_trusted(user=actor)
     now = timezone.now()
     response = Response.objects.create(
         story=story,
         organisation=organisation,
-        responder=user,
-        signature=response_signature(style=style, user=user, organisation=organisation, job_title=membership.job_title),
+        responder=actor,
+        signature=response_signature(style=style, user=actor, organisation=organisation, job_title=membership.job_title),
         body=body,
         change=change,
         change_description=change_description,
@@ -223,8 +221,8 @@ def response_create(
         published_at=now if publish else None,
     )
     audit_record(
-        actor=user, action="stories.response_create", target=response,
-        after=model_snapshot(response, _AUDITED), request=request,
+        actor=actor, action="stories.response_create", target=response,
+        after=model_snapshot(response, _AUDITED),
     )
     if publish:
         response_published_effects(response=response)
@@ -235,11 +233,10 @@ def response_create(
 def response_edit(
     *,
     response_id: int,
-    user: Any,
+    actor: User,
     body: str,
     change: str = "",
     change_description: str = "",
-    request: HttpRequest | None = None,
 ) -> Response:
     """The writer changes their response within the edit window.
 
@@ -248,9 +245,9 @@ def response_edit(
     whose edit adds or alters a change claim goes back to moderation (its claim has not been
     checked).  Audited with the text before and after."""
     response = Response.objects.select_for_update().select_related("story").get(pk=response_id)
-    if response.responder_id != getattr(user, "pk", None) or response.is_author_reply:
+    if response.responder_id != actor.pk or response.is_author_reply:
         raise PermissionDenied(_("This is not your response."))
-    if not response_can_edit(response=response, user=user):
+    if not response_can_edit(response=response, user=actor):
         raise ResponseEditClosed(_("This response can no longer be changed."))
     body, change, change_description = _clean_text(body=body, change=change, change_description=change_description)
     if (body, change, change_description) == (response.body, response.change, response.change_description):
@@ -269,8 +266,8 @@ def response_edit(
     if back_to_moderation:
         _response_count_refresh(story_id=response.story_id)
     audit_record(
-        actor=user, action="stories.response_edit", target=response,
-        before=before, after=model_snapshot(response, _AUDITED), request=request,
+        actor=actor, action="stories.response_edit", target=response,
+        before=before, after=model_snapshot(response, _AUDITED),
     )
     return response
 
@@ -279,27 +276,27 @@ def response_edit(
 
 
 @transaction.atomic
-def response_publish(*, response_id: int, moderator: Any, request: HttpRequest | None = None) -> bool:
+def response_publish(*, response_id: int, actor: User) -> bool:
     """A moderator publishes a waiting response or author's reply.  True when this call
     published it; False when it was no longer waiting (published or rejected already), which
     makes a second click harmless."""
     now = timezone.now()
     claimed = Response.objects.filter(pk=response_id, status=ResponseStatus.PENDING).update(
-        status=ResponseStatus.PUBLISHED, published_at=now, moderated_by=moderator
+        status=ResponseStatus.PUBLISHED, published_at=now, moderated_by=actor
     )
     if not claimed:
         return False
     response = Response.objects.get(pk=response_id)
     response_published_effects(response=response)
     audit_record(
-        actor=moderator, action="stories.response_publish", target=response,
-        after={"status": response.status, "published_at": now}, request=request,
+        actor=actor, action="stories.response_publish", target=response,
+        after={"status": response.status, "published_at": now},
     )
     return True
 
 
 @transaction.atomic
-def response_reject(*, response_id: int, moderator: Any, reason: str, request: HttpRequest | None = None) -> bool:
+def response_reject(*, response_id: int, actor: User, reason: str) -> bool:
     """A moderator declines a waiting response or reply, with a reason that is emailed to its
     writer (the responder, or the story's author).  True when this call rejected it."""
     reason = (reason or "").strip()
@@ -308,14 +305,14 @@ def response_reject(*, response_id: int, moderator: Any, reason: str, request: H
     if len(reason) > REJECTION_REASON_MAX_CHARS:
         raise ValidationError({"reason": [_("The reason must be %(max)s characters or fewer") % {"max": "2,000"}]})
     claimed = Response.objects.filter(pk=response_id, status=ResponseStatus.PENDING).update(
-        status=ResponseStatus.REJECTED, rejection_reason=reason, moderated_by=moderator
+        status=ResponseStatus.REJECTED, rejection_reason=reason, moderated_by=actor
     )
     if not claimed:
         return False
     response = Response.objects.select_related("story", "responder", "organisation").get(pk=response_id)
     audit_record(
-        actor=moderator, action="stories.response_reject", target=response,
-        after={"status": response.status, "rejection_reason": reason}, request=request,
+        actor=actor, action="stories.response_reject", target=response,
+        after={"status": response.status, "rejection_reason": reason},
     )
     if response.is_author_reply and not email_is_placeholder(response.story.author_email):
         to, language = response.story.author_email, None
@@ -418,8 +415,7 @@ def response_rate(*, response_id: int, person_key: str, helpful: bool, by_author
 
 @transaction.atomic
 def organisation_settings_update(
-    *, organisation: Organisation, actor: Any, signature_style: str, provider_notice_hours: int,
-    request: HttpRequest | None = None,
+    *, organisation: Organisation, actor: User, signature_style: str, provider_notice_hours: int,
 ) -> StoryOrganisationSettings:
     """Save an organisation's own story settings (creating its row).  Audited."""
     errors: dict[str, list[str]] = {}
@@ -441,7 +437,7 @@ def organisation_settings_update(
     row.save()
     audit_record(
         actor=actor, action="stories.organisation_settings_update", target=organisation,
-        before=before, after=model_snapshot(row, fields), request=request,
+        before=before, after=model_snapshot(row, fields),
     )
     return row
 
@@ -466,22 +462,21 @@ def _template_clean(*, organisation: Organisation, title: str, body: str, exclud
 
 @transaction.atomic
 def response_template_create(
-    *, organisation: Organisation, actor: Any, title: str, body: str, request: HttpRequest | None = None
+    *, organisation: Organisation, actor: User, title: str, body: str
 ) -> ResponseTemplate:
     """Add a response template for an organisation's responders.  Audited."""
     title, body = _template_clean(organisation=organisation, title=title, body=body)
     template = ResponseTemplate.objects.create(organisation=organisation, title=title, body=body)
     audit_record(
         actor=actor, action="stories.response_template_create", target=template,
-        after={"organisation": organisation.pk, "title": title, "body": body}, request=request,
+        after={"organisation": organisation.pk, "title": title, "body": body},
     )
     return template
 
 
 @transaction.atomic
 def response_template_update(
-    *, template_id: int, organisation: Organisation, actor: Any, title: str, body: str,
-    request: HttpRequest | None = None,
+    *, template_id: int, organisation: Organisation, actor: User, title: str, body: str,
 ) -> ResponseTemplate:
     """Change one of an organisation's templates.  Audited with before and after."""
     template = ResponseTemplate.objects.select_for_update().get(pk=template_id, organisation=organisation)
@@ -491,14 +486,14 @@ def response_template_update(
     template.save()
     audit_record(
         actor=actor, action="stories.response_template_update", target=template,
-        before=before, after=model_snapshot(template, ["title", "body"]), request=request,
+        before=before, after=model_snapshot(template, ["title", "body"]),
     )
     return template
 
 
 @transaction.atomic
 def response_template_delete(
-    *, template_id: int, organisation: Organisation, actor: Any, request: HttpRequest | None = None
+    *, template_id: int, organisation: Organisation, actor: User
 ) -> bool:
     """Delete one of an organisation's templates (responses written from it keep their
     text).  True when it was there to delete.  Audited."""
@@ -507,7 +502,7 @@ def response_template_delete(
         return False
     audit_record(
         actor=actor, action="stories.response_template_delete", target=template,
-        before=model_snapshot(template, ["title", "body"]), request=request,
+        before=model_snapshot(template, ["title", "body"]),
     )
     template.delete()
     return True

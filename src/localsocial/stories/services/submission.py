@@ -31,8 +31,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from localsocial.accounts.models import User
 from localsocial.core.email import email_send
-from localsocial.core.services import audit_record
+from localsocial.core.services import audit_record, client_ip
 from localsocial.directory.models import Service
 from localsocial.stories.models import (
     AgeGroup,
@@ -336,7 +337,7 @@ def _tags_and_suggestions(
     )
 
 
-def submission_was_duplicate(story: Story) -> bool:
+def submission_was_duplicate(*, story: Story) -> bool:
     """After ``story_submit``: True when the story was already there (sent twice) and
     nothing new was stored."""
     return bool(getattr(story, "submitted_again", False))
@@ -356,11 +357,9 @@ def story_submit(
     happened_month: date | None,
     pseudonym: str,
     email: str,
-    user: Any = None,
+    actor: User | None = None,
     route: str = SubmissionRoute.WEB,
-    entered_by: Any = None,
     consent_note: str = "",
-    ip: str | None = None,
     consent: bool | None = None,
 ) -> tuple[Story, str]:
     """Store a new story, waiting for moderation, and email the author their private link.
@@ -371,14 +370,18 @@ def story_submit(
     ``(story, secret)``; the private page is ``/stories/mine/<secret>/``.
 
     * ``suggested_tags`` holds ``(name, polarity)`` pairs.
-    * ``user``: the signed-in author; their account address is used when ``email`` is empty.
-    * Assisted routes (phone, paper) need ``entered_by`` (who may enter assisted stories),
-      ``consent=True`` and ``consent_note`` (how consent was given).  Their author may have
-      no email: the story then gets a placeholder address and the private link goes to
-      ``entered_by``.  The entry is written to the audit log.
+    * ``actor``: who is acting.  On the web route, the signed-in author (None for a visitor,
+      and for the API); their account address is used when ``email`` is empty.
+    * On assisted routes (phone, paper) ``actor`` is the member of staff entering the story
+      for someone (they must be allowed to enter assisted stories; it is stored as
+      ``entered_by``), with ``consent=True`` and ``consent_note`` (how consent was given).
+      The author may have no email: the story then gets a placeholder address and the
+      private link goes to the member of staff.  The entry is written to the audit log.
+    * The client's address is the current request's (``core.services.client_ip``; none in
+      a task or a command).
     * The same text from the same address within 30 days is not stored again: the earlier
       story is returned with its private link and the author
-      is told we already have it; ``submission_was_duplicate(story)`` is then True.
+      is told we already have it; ``submission_was_duplicate(story=story)`` is then True.
     """
     errors: dict[str, list[str]] = {}
     text = _text_errors(title, body, feelings, errors)
@@ -393,6 +396,9 @@ def story_submit(
     if route not in SubmissionRoute.values:
         errors.setdefault("route", []).append(_("Choose how the story reached us"))
     assisted = route in ASSISTED_ROUTES
+    # The actor is the author on the web, or the member of staff who enters the story for them.
+    user = actor if not assisted else None
+    entered_by = actor if assisted else None
     consent_note = " ".join(text_clean(consent_note or "").split())
     if assisted:
         if entered_by is None or not entered_by.has_perm("stories.enter_assisted"):
@@ -409,7 +415,7 @@ def story_submit(
         )
 
     email = (email or "").strip().lower()
-    if not email and user is not None and getattr(user, "is_authenticated", False):
+    if not email and user is not None and user.is_authenticated:
         email = user.email.strip().lower()
     has_email = bool(email)
     if not email:
@@ -449,7 +455,7 @@ def story_submit(
 
     # A placeholder until the story has its id: the real link is derived from id and time.
     _placeholder, token_hash = secret_new()
-    author = user if user is not None and getattr(user, "is_authenticated", False) else None
+    author = user if user is not None and user.is_authenticated else None
     story = Story.objects.create(
         title=text.title,
         body=text.body,
@@ -466,7 +472,7 @@ def story_submit(
         consent_given_at=now,
         consent_note=consent_note,
         text_hash=hashed,
-        submitted_ip=ip or None,
+        submitted_ip=client_ip(),
         status=StoryStatus.PENDING,
         submitted_at=now,
         last_activity_at=now,
@@ -496,12 +502,12 @@ def story_submit(
     return story, secret
 
 
-def _email_author(*, story: Story, secret: str, entered_by: Any, again: bool) -> None:
+def _email_author(*, story: Story, secret: str, entered_by: User | None, again: bool) -> None:
     """The private link, to the author, or (when they have no email) to the member of staff
     who entered the story for them."""
     context = {
         "story": story,
-        "link": private_link(secret),
+        "link": private_link(secret=secret),
         "again": again,
         "word_limit": word_limit(),
     }
@@ -624,7 +630,7 @@ def story_author_links_send(*, email: str) -> int:
         return 0
     links = []
     for story in stories:
-        links.append({"story": story, "link": private_link(story_author_link_secret(story=story))})
+        links.append({"story": story, "link": private_link(secret=story_author_link_secret(story=story))})
     email_send(
         to=email,
         subject=_("Links to your stories"),

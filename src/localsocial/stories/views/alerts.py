@@ -18,6 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.directory.models import Organisation
 from localsocial.stories.forms.alerts import CRITICALITY_THRESHOLDS, AlertForm
@@ -93,11 +94,11 @@ def _alert_form_page(request: HttpRequest, *, alert: AlertSubscription | None) -
         if form.is_valid():
             try:
                 if alert is None:
-                    saved = services.alert_create(user=request.user, choices=form.choices(), request=request)
+                    saved = services.alert_create(actor=signed_in_actor(request), choices=form.choices())
                     messages.success(request, _("Your alert “%(name)s” is set up") % {"name": saved.name})
                 else:
                     saved = services.alert_update(
-                        user=request.user, alert=alert, choices=form.choices(), request=request
+                        actor=signed_in_actor(request), alert=alert, choices=form.choices()
                     )
                     messages.success(request, _("Your alert “%(name)s” has been changed") % {"name": saved.name})
             except ValidationError as error:
@@ -156,7 +157,7 @@ def alert_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def alert_delete(request: HttpRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
     if request.method == "POST":
-        services.alert_delete(user=request.user, alert=alert, request=request)
+        services.alert_delete(actor=signed_in_actor(request), alert=alert)
         messages.success(request, _("Your alert “%(name)s” has been deleted") % {"name": alert.name})
         return redirect("stories:alerts")
     return render(
@@ -170,7 +171,7 @@ def alert_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_pause(request: HttpRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
-    services.alert_set_active(user=request.user, alert=alert, is_active=False, request=request)
+    services.alert_set_active(actor=signed_in_actor(request), alert=alert, is_active=False)
     messages.success(request, _("Your alert “%(name)s” is paused") % {"name": alert.name})
     return redirect("stories:alerts")
 
@@ -179,7 +180,7 @@ def alert_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_resume(request: HttpRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
-    services.alert_set_active(user=request.user, alert=alert, is_active=True, request=request)
+    services.alert_set_active(actor=signed_in_actor(request), alert=alert, is_active=True)
     messages.success(request, _("Your alert “%(name)s” is on again") % {"name": alert.name})
     return redirect("stories:alerts")
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.jinja2env import date_format
 from localsocial.core.pagination import InvalidCursorError
@@ -78,7 +79,7 @@ def _story_page(request: HttpRequest, pk: int, **bound: Form) -> HttpResponse:
         "statuses": StoryStatus,
         "hold_until": services.working_days_add(timezone.now(), settings.STORIES_HOLD_WORKING_DAYS),
         "hold_days": settings.STORIES_HOLD_WORKING_DAYS,
-        "public_path": services.story_public_path(story),
+        "public_path": services.story_public_path(story=story),
         "back_href": reverse("stories:moderation_queue"),
         **forms,
     })
@@ -102,7 +103,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            revision = services.story_edit(story_id=story.pk, moderator=request.user, request=request, **form.cleaned_data)
+            revision = services.story_edit(story_id=story.pk, actor=signed_in_actor(request), **form.cleaned_data)
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
@@ -126,7 +127,7 @@ def criticality(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.story_criticality_set(
-                story_id=pk, moderator=request.user, criticality=form.cleaned_data["criticality"], request=request
+                story_id=pk, actor=signed_in_actor(request), criticality=form.cleaned_data["criticality"]
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -144,7 +145,7 @@ def tags(request: HttpRequest, pk: int) -> HttpResponse:
     form = TagsForm(request.POST, tag_choices=data.tag_choices)
     if form.is_valid():
         try:
-            services.story_tags_set(story_id=pk, moderator=request.user, tag_ids=form.cleaned_data["tags"], request=request)
+            services.story_tags_set(story_id=pk, actor=signed_in_actor(request), tag_ids=form.cleaned_data["tags"])
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
@@ -161,7 +162,7 @@ def suggestion_accept(request: HttpRequest, pk: int, suggestion_id: int) -> Http
     if suggestion_id not in {s.pk for s in data.suggestions}:
         raise Http404("No such suggestion")
     try:
-        tag = services.tag_suggestion_accept(suggestion_id=suggestion_id, moderator=request.user, request=request)
+        tag = services.tag_suggestion_accept(suggestion_id=suggestion_id, actor=signed_in_actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -176,7 +177,7 @@ def suggestion_decline(request: HttpRequest, pk: int, suggestion_id: int) -> Htt
     data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
     if suggestion_id not in {s.pk for s in data.suggestions}:
         raise Http404("No such suggestion")
-    services.tag_suggestion_decline(suggestion_id=suggestion_id, moderator=request.user, request=request)
+    services.tag_suggestion_decline(suggestion_id=suggestion_id, actor=signed_in_actor(request))
     messages.success(request, _("Suggestion declined."))
     return redirect("stories:moderation_story", pk=pk)
 
@@ -189,7 +190,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             story = services.story_publish(
-                story_id=pk, moderator=request.user, hold=form.cleaned_data["hold"], request=request
+                story_id=pk, actor=signed_in_actor(request), hold=form.cleaned_data["hold"]
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -215,8 +216,8 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.story_reject(
-                story_id=pk, moderator=request.user, template_id=form.cleaned_data["template"].pk,
-                note=form.cleaned_data["note"], request=request,
+                story_id=pk, actor=signed_in_actor(request), template_id=form.cleaned_data["template"].pk,
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -238,7 +239,7 @@ def restrict(request: HttpRequest, pk: int) -> HttpResponse:
     form = RestrictForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.story_restrict(story_id=pk, moderator=request.user, request=request, **form.cleaned_data)
+            services.story_restrict(story_id=pk, actor=signed_in_actor(request), **form.cleaned_data)
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
@@ -256,7 +257,7 @@ def restrict(request: HttpRequest, pk: int) -> HttpResponse:
 def unrestrict(request: HttpRequest, pk: int) -> HttpResponse:
     _moderator(request)
     try:
-        services.story_unrestrict(story_id=pk, moderator=request.user, request=request)
+        services.story_unrestrict(story_id=pk, actor=signed_in_actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -288,7 +289,7 @@ def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.rejection_template_save(
-                moderator=request.user, template_id=template_id, request=request, **form.cleaned_data
+                actor=signed_in_actor(request), template_id=template_id, **form.cleaned_data
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -309,7 +310,7 @@ def template_retire(request: HttpRequest, template_id: int) -> HttpResponse:
     selectors.rejection_template_get(user=request.user, template_id=template_id)
     restore = request.POST.get("restore") == "1"
     template = services.rejection_template_set_active(
-        moderator=request.user, template_id=template_id, is_active=restore, request=request
+        actor=signed_in_actor(request), template_id=template_id, is_active=restore
     )
     if restore:
         messages.success(request, _("“%(title)s” is offered to moderators again.") % {"title": template.title})
@@ -356,7 +357,7 @@ def provider_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
 def provider_go_ahead(request: HttpRequest, notice_id: int) -> HttpResponse:
     selectors.provider_notice_get_for_staff(user=request.user, notice_id=notice_id)
     try:
-        story = services.provider_notice_go_ahead(notice_id=notice_id, user=request.user, request=request)
+        story = services.provider_notice_go_ahead(notice_id=notice_id, actor=signed_in_actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -376,7 +377,7 @@ def provider_review(request: HttpRequest, notice_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.provider_notice_ask_review(
-                notice_id=notice_id, user=request.user, note=form.cleaned_data["note"], request=request
+                notice_id=notice_id, actor=signed_in_actor(request), note=form.cleaned_data["note"]
             )
         except ValidationError as error:
             form_errors_apply(form, error)

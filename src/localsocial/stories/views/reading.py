@@ -23,6 +23,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from localsocial.accounts.actors import actor_or_none, signed_in_actor
 from localsocial.accounts.ratelimits import attempt_limited, ip_key, rate, value_key
 from localsocial.core.csv import protect_cell
 from localsocial.core.email import site_url
@@ -54,8 +55,9 @@ def _anonymous_id(request: HttpRequest) -> str | None:
 
 def _person_key(request: HttpRequest) -> str | None:
     """This reader's key for "one per person", or None for a visitor we have not met."""
-    if request.user.is_authenticated:
-        return person_key(user=request.user)
+    actor = actor_or_none(request)
+    if actor is not None:
+        return person_key(user=actor)
     anonymous_id = _anonymous_id(request)
     return person_key(anonymous_id=anonymous_id) if anonymous_id else None
 
@@ -78,7 +80,7 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
         if request.user.is_authenticated:
             membership = story_responder_memberships(user=request.user, story=item).first()
             if membership is not None and services.story_read_record(
-                story_id=item.pk, user_id=request.user.pk, organisation_id=membership.organisation_id
+                story_id=item.pk, actor=signed_in_actor(request), organisation_id=membership.organisation_id
             ):
                 item.read_at = item.read_at or timezone.now()
                 item.progress = max(item.progress, 2)
@@ -108,15 +110,16 @@ def me_too(request: HttpRequest, pk: int) -> HttpResponse:
     if attempt_limited(request, group="stories.reaction", keys=[ip_key()], rate_=settings.STORIES_REACTION_RATE):
         return rate_limited(request)
     new_anonymous_id = None
-    if request.user.is_authenticated:
-        key = person_key(user=request.user)
+    actor = actor_or_none(request)
+    if actor is not None:
+        key = person_key(user=actor)
     else:
         anonymous_id = _anonymous_id(request)
         if anonymous_id is None:
             anonymous_id = new_anonymous_id = secrets.token_urlsafe(18)
         key = person_key(anonymous_id=anonymous_id)
     try:
-        added = services.me_too_add(story_id=item.pk, person_key=key, user=request.user)
+        added = services.me_too_add(story_id=item.pk, person_key=key, actor=actor)
     except services.StoryNotOpenError as exc:
         raise Http404("No such story") from exc
     if added:
@@ -143,7 +146,7 @@ def follow(request: HttpRequest, pk: int) -> HttpResponse:
             if attempt_limited(request, group="stories.reaction", keys=[ip_key()], rate_=settings.STORIES_REACTION_RATE):
                 return rate_limited(request)
             try:
-                services.follower_add_for_user(story_id=item.pk, user=request.user)
+                services.follower_add_for_user(story_id=item.pk, actor=signed_in_actor(request))
             except services.StoryNotOpenError as exc:
                 raise Http404("No such story") from exc
             messages.success(

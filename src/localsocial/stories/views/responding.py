@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.accounts import ratelimits
+from localsocial.accounts.actors import actor_or_none, signed_in_actor
 from localsocial.core.forms import form_errors_apply, page_title
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.core.views import rate_limited
@@ -84,6 +85,7 @@ def _text_initial(response: Response) -> dict[str, str]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def respond(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = signed_in_actor(request)
     story, memberships = selectors.story_get_for_responding(user=request.user, story_id=pk)
     by_org = {m.organisation_id: m for m in memberships}
     choices = [(m.organisation_id, m.organisation.name) for m in memberships]
@@ -100,16 +102,16 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and picker.is_bound and picker.is_valid() and picker.cleaned_data["template"]:
         template = next(t for t in templates if t.pk == picker.cleaned_data["template"])
         initial["body"] = services.response_template_fill(
-            text=template.body, story=story, organisation=organisation, user=request.user,
+            text=template.body, story=story, organisation=organisation, user=actor,
             job_title=membership.job_title,
         )
     form = RespondForm(request.POST if request.method == "POST" else None, organisations=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             response = services.response_create(
-                story=story, user=request.user, organisation=by_org[form.cleaned_data["organisation"]].organisation,
+                story=story, actor=actor, organisation=by_org[form.cleaned_data["organisation"]].organisation,
                 body=form.cleaned_data["body"], change=form.cleaned_data["change"],
-                change_description=form.cleaned_data["change_description"], request=request,
+                change_description=form.cleaned_data["change_description"],
             )
         except ValidationError as error:
             form_errors_apply(form, error, form.service_error_field)
@@ -134,7 +136,7 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
             "templates": templates,
             "organisation": organisation,
             "several_organisations": len(choices) > 1,
-            "trusted": services.responder_is_trusted(user=request.user),
+            "trusted": services.responder_is_trusted(user=actor),
             "trusted_after": settings.STORIES_RESPONDER_TRUSTED_AFTER,
             "edit_minutes": settings.STORIES_RESPONSE_EDIT_MINUTES,
             # The conversation so far, without its own "Respond" button: this is that page.
@@ -160,9 +162,8 @@ def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
         was_published = response.status == ResponseStatus.PUBLISHED
         try:
             edited = services.response_edit(
-                response_id=response.pk, user=request.user, body=form.cleaned_data["body"],
+                response_id=response.pk, actor=signed_in_actor(request), body=form.cleaned_data["body"],
                 change=form.cleaned_data["change"], change_description=form.cleaned_data["change_description"],
-                request=request,
             )
         except services.ResponseEditClosed:
             return _edit_closed(request, context)
@@ -218,7 +219,7 @@ def responses_moderation_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def response_publish(request: HttpRequest, response_id: int) -> HttpResponse:
     response = selectors.response_get_for_moderation(user=request.user, response_id=response_id)
-    if services.response_publish(response_id=response.pk, moderator=request.user, request=request):
+    if services.response_publish(response_id=response.pk, actor=signed_in_actor(request)):
         messages.success(
             request, _("The response to “%(title)s” has been published") % {"title": response.story.title}
         )
@@ -238,7 +239,7 @@ def response_reject(request: HttpRequest, response_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             rejected = services.response_reject(
-                response_id=response.pk, moderator=request.user, reason=form.cleaned_data["reason"], request=request
+                response_id=response.pk, actor=signed_in_actor(request), reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -372,7 +373,7 @@ def response_rate(request: HttpRequest, response_id: int) -> HttpResponse:
             raise PermissionDenied
         key, by_author = selectors.author_person_key(story_id=story_id), True
     elif request.user.is_authenticated:
-        key, by_author = person_key(user=request.user), False
+        key, by_author = person_key(user=actor_or_none(request)), False
     else:
         anonymous_id, is_new = anonymous_id_get_or_new(request)
         new_anonymous_id = anonymous_id if is_new else ""
@@ -406,8 +407,8 @@ def organisation_settings(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_settings_update(
-                organisation=org, actor=request.user, signature_style=form.cleaned_data["signature_style"],
-                provider_notice_hours=form.cleaned_data["provider_notice_hours"], request=request,
+                organisation=org, actor=signed_in_actor(request), signature_style=form.cleaned_data["signature_style"],
+                provider_notice_hours=form.cleaned_data["provider_notice_hours"],
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -424,7 +425,7 @@ def organisation_settings(request: HttpRequest, slug: str) -> HttpResponse:
             "inherited_from": current.organisation if current.pk and current.organisation_id != org.pk else None,
             "example": {
                 style: services.response_signature(
-                    style=style, user=request.user, organisation=org, job_title=_("Ward manager")
+                    style=style, user=signed_in_actor(request), organisation=org, job_title=_("Ward manager")
                 )
                 for style, _label in OrganisationSettingsForm.base_fields["signature_style"].choices  # type: ignore[attr-defined]
             },
@@ -469,14 +470,14 @@ def _template_form(request: HttpRequest, slug: str, *, template_id: int | None) 
         try:
             if template is None:
                 services.response_template_create(
-                    organisation=org, actor=request.user, title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"], request=request,
+                    organisation=org, actor=signed_in_actor(request), title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
                 )
                 messages.success(request, _("The template has been added"))
             else:
                 services.response_template_update(
-                    template_id=template.pk, organisation=org, actor=request.user, title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"], request=request,
+                    template_id=template.pk, organisation=org, actor=signed_in_actor(request), title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
                 )
                 messages.success(request, _("The template has been saved"))
         except ValidationError as error:
@@ -504,7 +505,7 @@ def response_template_delete(request: HttpRequest, slug: str, template_id: int) 
     org = selectors.organisation_get_for_story_settings(user=request.user, slug=slug)
     template = selectors.response_template_get(organisation=org, template_id=template_id)
     if request.method == "POST":
-        services.response_template_delete(template_id=template.pk, organisation=org, actor=request.user, request=request)
+        services.response_template_delete(template_id=template.pk, organisation=org, actor=signed_in_actor(request))
         messages.success(request, _("The template “%(title)s” has been deleted") % {"title": template.title})
         return redirect("stories:response_templates", slug=org.slug)
     return render(

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.accounts import ratelimits
-from localsocial.core.services import client_ip
+from localsocial.accounts.actors import actor_or_none, signed_in_actor
 from localsocial.core.views import rate_limited
 from localsocial.stories.forms.submission import (
     CHECKED_FIELDS,
@@ -185,12 +185,11 @@ def _tell_post(request: HttpRequest, *, assisted: bool, form_class: type[StoryTe
                 **form.service_kwargs(),
                 service_ids=request.POST.getlist("service"),
                 email=data.get("email", "") if assisted or not request.user.is_authenticated else request.user.email,
-                user=request.user if not assisted and request.user.is_authenticated else None,
+                # The author on the web (None for a visitor), or the member of staff entering it.
+                actor=signed_in_actor(request) if assisted else actor_or_none(request),
                 route=data.get("route", "web") if assisted else "web",
-                entered_by=request.user if assisted else None,
                 consent=bool(data.get("consent")) if assisted else None,
                 consent_note=data.get("consent_note", "") if assisted else "",
-                ip=client_ip(request),
             )
         except ValidationError as error:
             form.apply_errors(error)
@@ -199,7 +198,7 @@ def _tell_post(request: HttpRequest, *, assisted: bool, form_class: type[StoryTe
                 ratelimits.failure_record(request, group="stories.submit", keys=_submit_keys(request), rate_=submit_rate())
             request.session[SENT_SESSION_KEY] = {
                 "email": "" if email_is_placeholder(story.author_email) else story.author_email,
-                "duplicate": submission_was_duplicate(story),
+                "duplicate": submission_was_duplicate(story=story),
                 "assisted": assisted,
                 "entered_by_email": getattr(request.user, "email", "") if assisted else "",
             }
