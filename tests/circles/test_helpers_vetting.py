@@ -54,7 +54,7 @@ def helper_with(**fields):
 
 
 def test_a_helper_with_every_check_done_is_vetted():
-    assert helper_is_vetted_for_home_visits(helper_with(), on=TODAY)
+    assert helper_is_vetted_for_home_visits(helper=helper_with(), on=TODAY)
 
 
 @pytest.mark.parametrize(("fields", "problem"), [
@@ -71,15 +71,15 @@ def test_a_helper_with_every_check_done_is_vetted():
 def test_a_helper_missing_any_check_is_not_vetted_and_says_why(fields, problem):
     helper = helper_with(**fields)
 
-    assert not helper_is_vetted_for_home_visits(helper, on=TODAY)
+    assert not helper_is_vetted_for_home_visits(helper=helper, on=TODAY)
     assert any(problem in p for p in helper_vetting_problems(helper, on=TODAY))
 
 
 def test_a_dbs_check_valid_today_but_expired_by_the_visit_day_does_not_count():
     helper = helper_with(dbs_expires_on=dt.date(2027, 3, 20))
 
-    assert helper_is_vetted_for_home_visits(helper, on=TODAY)
-    assert not helper_is_vetted_for_home_visits(helper, on=dt.date(2027, 3, 25))
+    assert helper_is_vetted_for_home_visits(helper=helper, on=TODAY)
+    assert not helper_is_vetted_for_home_visits(helper=helper, on=dt.date(2027, 3, 25))
 
 
 vetting_states = st.fixed_dictionaries({
@@ -112,7 +112,7 @@ def test_only_a_helper_vetted_on_the_day_is_ever_offered_a_home_visit(state, set
     help_request = HelpRequestFactory(
         member=MemberFactory(circle=circle), starts_at=in_days(state["visit_in"]), place=state["place"]
     )
-    vetted_on_the_day = helper_is_vetted_for_home_visits(helper, on=in_days(state["visit_in"]).date())
+    vetted_on_the_day = helper_is_vetted_for_home_visits(helper=helper, on=in_days(state["visit_in"]).date())
 
     # When the coordinator offers it to the helper
     try:
@@ -180,7 +180,7 @@ def test_a_member_becomes_a_helper_and_the_change_is_recorded():
     assert helper.member == member
     assert helper.postcode == "SE1 7PB"
     # Not vetted yet: a new helper does not go into homes until their checks are done
-    assert not helper_is_vetted_for_home_visits(helper)
+    assert not helper_is_vetted_for_home_visits(helper=helper)
     transition = HelperTransition.objects.get(member=member)
     assert transition.helper == helper
     assert transition.recorded_by == coordinator

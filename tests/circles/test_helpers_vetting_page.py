@@ -85,7 +85,7 @@ def test_saving_updates_the_helper_and_records_who_changed_what(circle):
     assert helper.dbs_expires_on.isoformat() == data["dbs_expires_on"]
     assert helper.references_checked is True
     assert helper.training_completed_on.isoformat() == data["training_completed_on"]
-    assert helper_is_vetted_for_home_visits(helper)
+    assert helper_is_vetted_for_home_visits(helper=helper)
     event = AuditEvent.objects.get(action="circles.helper_vetting_update")
     assert event.actor == coordinator
     assert event.before["dbs_status"] == "applied"
@@ -171,7 +171,7 @@ def test_after_recording_an_expired_dbs_the_helper_is_no_longer_offered_home_vis
     ))
 
     helper.refresh_from_db()
-    assert not helper_is_vetted_for_home_visits(helper)
+    assert not helper_is_vetted_for_home_visits(helper=helper)
     candidate = helpers_rank_for_request(help_request=help_request)[0]
     assert candidate.helper == helper
     assert not candidate.eligible

@@ -172,7 +172,7 @@ def test_paying_for_help_moves_tokens_from_the_member_to_the_helper():
     tokens_grant(circle=world.circle, member=world.members[0], quarters=8, idempotency_key="g")
     coordinator = UserFactory()
     transfer = tokens_pay_for_help(circle=world.circle, payer=world.accounts[0], payee=earner, quarters=5,
-                                   idempotency_key="visit:1", created_by=coordinator,
+                                   idempotency_key="visit:1", actor=coordinator,
                                    on_behalf_of=world.members[0].user)
     assert (transfer.kind, transfer.created_by_id, transfer.on_behalf_of_id) == (
         TransferKind.HELP, coordinator.pk, world.members[0].user_id)

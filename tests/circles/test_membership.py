@@ -241,13 +241,13 @@ def test_granting_tokens_twice_with_the_same_key_grants_once():
 
 def test_a_gift_code_finds_its_member_and_a_made_up_one_does_not():
     member = MemberFactory()
-    code = member_gift_code(member)
+    code = member_gift_code(member=member)
 
-    assert member_id_from_gift_code(code) == member.pk
-    assert member_id_from_gift_code(f"  {code.lower()} ") == member.pk
-    assert member_id_from_gift_code(f"{member.pk}-AAAAAAAA") is None
-    assert member_id_from_gift_code(f"{member.pk + 1}-{code.split('-')[1]}") is None
-    assert member_id_from_gift_code("nonsense") is None
+    assert member_id_from_gift_code(code=code) == member.pk
+    assert member_id_from_gift_code(code=f"  {code.lower()} ") == member.pk
+    assert member_id_from_gift_code(code=f"{member.pk}-AAAAAAAA") is None
+    assert member_id_from_gift_code(code=f"{member.pk + 1}-{code.split('-')[1]}") is None
+    assert member_id_from_gift_code(code="nonsense") is None
 
 
 def test_a_year_started_on_29_february_ends_on_28_february():

@@ -61,8 +61,8 @@ def test_joining_online_makes_a_member_and_shows_their_membership(circle):
     assert "Fee not paid yet" in page
     member = Member.objects.get()
     assert balance(member) == 4
-    assert member_gift_code(member) in page
-    assert f"/circles/southwark/gift/?code={member_gift_code(member)}" in page
+    assert member_gift_code(member=member) in page
+    assert f"/circles/southwark/gift/?code={member_gift_code(member=member)}" in page
 
 
 def test_a_shared_gift_link_fills_in_the_code(client, circle):
@@ -220,7 +220,7 @@ def _gift_form(client, code, bundle, **extra):
 def test_anyone_can_give_tokens_with_a_members_gift_code_and_the_member_is_told(circle):
     member = MemberFactory(circle=circle)
     client = CommittingClient()
-    form = _gift_form(client, member_gift_code(member), circle.bundles.get())
+    form = _gift_form(client, member_gift_code(member=member), circle.bundles.get())
 
     start = client.post("/circles/southwark/gift/", form)
     done = client.post(start["Location"], {"result": "pay"}, follow=True)
@@ -251,7 +251,7 @@ def test_a_gift_code_of_another_circles_member_does_not_work_here(circle):
     client = CommittingClient()
 
     response = client.post("/circles/southwark/gift/",
-                           _gift_form(client, member_gift_code(elsewhere), circle.bundles.get()))
+                           _gift_form(client, member_gift_code(member=elsewhere), circle.bundles.get()))
 
     assert "Check the gift code" in response.content.decode()
 

@@ -212,7 +212,7 @@ def test_without_answerers_of_its_own_a_partners_nearest_parent_with_some_is_ema
     department_admin = staff_of(department, StaffRole.ADMINISTRATOR)
     staff_of(council, StaffRole.ADMINISTRATOR)
 
-    assert partner_answerers_emails(team) == [department_admin.email]
+    assert partner_answerers_emails(organisation=team) == [department_admin.email]
 
 
 def test_only_coordinators_of_the_members_circle_refer_them_out(circle):

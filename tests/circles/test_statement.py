@@ -137,7 +137,7 @@ def test_a_correction_links_to_what_it_corrects_and_back(world):
 def test_a_transfer_made_by_a_coordinator_for_the_member_says_so(world):
     coordinator = CoordinatorFactory(circle=world.circle, user=UserFactory(display_name="Priya")).user
     tokens_pay_for_help(circle=world.circle, payer=world.accounts[0], payee=world.help, quarters=1,
-                        idempotency_key="visit:2", created_by=coordinator, on_behalf_of=world.members[0].user)
+                        idempotency_key="visit:2", actor=coordinator, on_behalf_of=world.members[0].user)
     page = _client(world.members[0].user).get(_url(world.accounts[0])).content.decode()
     assert "Made by Priya for you" in page
     as_coordinator = _client(coordinator).get(_url(world.accounts[0])).content.decode()

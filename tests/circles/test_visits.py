@@ -63,13 +63,13 @@ def test_tokens_due_are_the_time_taken_to_the_nearest_quarter_at_least_one_at_mo
 ):
     visit, _coordinator = arranged_visit(estimated_quarters=4)
 
-    assert visit_quarters_due(checked(visit, minutes)) == quarters
+    assert visit_quarters_due(visit=checked(visit, minutes)) == quarters
 
 
 def test_without_check_in_and_out_the_estimate_is_due():
     visit, _coordinator = arranged_visit(estimated_quarters=6)
 
-    assert visit_quarters_due(visit) == 6
+    assert visit_quarters_due(visit=visit) == 6
 
 
 def test_check_in_and_out_are_the_helpers_and_harmless_twice():

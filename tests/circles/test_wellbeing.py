@@ -23,6 +23,7 @@ from localsocial.circles.services.wellbeing import (
     wellbeing_opt_set,
     wellbeing_reminders_send,
 )
+from localsocial.core.logging import client_ip_var
 from localsocial.core.models import AuditEvent
 from tests.circles.factories import CircleFactory, CoordinatorFactory, MemberFactory
 from tests.factories import UserFactory
@@ -68,6 +69,20 @@ def test_a_member_says_yes_and_it_is_logged_as_their_own_choice(circle):
     event = AuditEvent.objects.get(action="circles.wellbeing_opt_in")
     assert event.actor == member.user
     assert event.on_behalf_of is None
+
+
+def test_the_audit_log_takes_the_address_of_the_request_in_progress(circle):
+    member = MemberFactory(circle=circle)
+
+    token = client_ip_var.set("198.51.100.7")
+    try:
+        wellbeing_opt_set(member=member, actor=member.user, opt_in=True)
+    finally:
+        client_ip_var.reset(token)
+    wellbeing_opt_set(member=member, actor=member.user, opt_in=False)  # outside a request: no address
+
+    by_action = {e.action: e.ip_address for e in AuditEvent.objects.filter(action__startswith="circles.wellbeing_opt")}
+    assert by_action == {"circles.wellbeing_opt_in": "198.51.100.7", "circles.wellbeing_opt_out": None}
 
 
 def test_a_coordinator_saying_yes_for_a_member_needs_their_agreement(circle):

@@ -200,6 +200,19 @@ def test_a_coordinator_says_yes_for_a_member_only_with_their_agreement(circle):
     assert (event.actor, event.on_behalf_of) == (coordinator, member.user)
 
 
+def test_the_audit_log_keeps_the_address_a_coordinators_choice_came_from(circle):
+    # The view passes no request to the service: the address reaches the log through the
+    # middleware's context variable (decision 0015).
+    member = MemberFactory(circle=circle)
+    client, _coordinator = coordinator_client(circle)
+
+    client.post(f"/circles/southwark/coordinate/members/{member.pk}/wellbeing/choice/",
+                {"opt_in": "yes", "consent": "on"}, REMOTE_ADDR="203.0.113.9")
+
+    event = AuditEvent.objects.get(action="circles.wellbeing_opt_in")
+    assert event.ip_address == "203.0.113.9"
+
+
 def test_a_coordinator_records_answers_given_on_the_phone(circle):
     member = MemberFactory(circle=circle, wellbeing_opt_in=True, display_name="Ada Lovelace")
     client, coordinator = coordinator_client(circle)

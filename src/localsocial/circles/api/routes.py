@@ -253,7 +253,7 @@ def my_request_create(
             member=member, actor=token.user, category=offer.category if offer else payload.category,
             description=payload.description, starts_at=starts_at, estimated_quarters=payload.estimated_quarters,
             place=payload.place, idempotency_key=service_key, place_details=payload.place_details,
-            when_note=payload.when_note, offer=offer, request=request,
+            when_note=payload.when_note, offer=offer,
         )
 
     try:
@@ -289,7 +289,7 @@ def my_request_cancel(
     except Http404 as exc:
         raise HttpError(404, "You have no request with this id in this circle.") from exc
     try:
-        cancelled = help_services.help_request_cancel(help_request=help_request, actor=token.user, request=request)
+        cancelled = help_services.help_request_cancel(help_request=help_request, actor=token.user)
     except ValidationError as error:
         raise _conflict(error) from error
     return request_out(cancelled)
@@ -356,7 +356,7 @@ def match_propose(
     if helper is None:
         raise FieldErrors.one("helper_id", "There is no helper with this id in this circle.")
     try:
-        match = help_services.match_propose(help_request=help_request, helper=helper, actor=token.user, request=request)
+        match = help_services.match_propose(help_request=help_request, helper=helper, actor=token.user)
     except ValidationError as error:
         raise _conflict(error) from error
     return Status(201, match_out(match))
@@ -376,7 +376,7 @@ def match_withdraw(request: HttpRequest, slug: str = _SLUG, match_id: int = Path
     except Http404 as exc:
         raise HttpError(404, "There is no match with this id in this circle.") from exc
     try:
-        withdrawn = help_services.match_withdraw(match=match, actor=token.user, request=request)
+        withdrawn = help_services.match_withdraw(match=match, actor=token.user)
     except ValidationError as error:
         raise _conflict(error) from error
     return match_out(withdrawn)
@@ -397,7 +397,7 @@ def visit_confirm(request: HttpRequest, slug: str = _SLUG, visit_id: int = Path(
     except Http404 as exc:
         raise HttpError(404, "There is no visit with this id in this circle.") from exc
     try:
-        confirmed = help_services.visit_confirm(visit=visit, actor=token.user, request=request)
+        confirmed = help_services.visit_confirm(visit=visit, actor=token.user)
     except ValidationError as error:
         raise _conflict(error) from error
     return visit_out(confirmed)
@@ -433,7 +433,6 @@ def payment_create(
             circle=circle, member=member, actor=token.user, purpose=payload.purpose, method=payload.method,
             amount_pence=payload.amount_pence, idempotency_key=service_key, bundle=bundle,
             reference=payload.reference, payer_name=payload.payer_name, payer_email=payload.payer_email,
-            request=request,
         )
         return payment
 
@@ -475,7 +474,7 @@ def grant_create(
     def perform(service_key: str | None) -> Transfer:
         assert service_key is not None
         return member_tokens_grant(member=member, actor=token.user, quarters=payload.quarters, memo=payload.memo,
-                                   idempotency_key=service_key, request=request)
+                                   idempotency_key=service_key)
 
     try:
         transfer, replayed = idempotent_call(

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
+from localsocial.accounts.models import User
 from localsocial.accounts.rules import is_site_admin
 from localsocial.accounts.selectors import user_get_by_email
 from localsocial.circles.models import (
@@ -48,7 +48,7 @@ SLUG_URL = r"(?P<slug>(?!(?:" + "|".join(sorted(RESERVED_SLUGS)) + r")/)[-a-zA-Z
 
 
 @transaction.atomic
-def circle_settings_update(*, circle: Circle, actor: Any, request: HttpRequest | None = None,
+def circle_settings_update(*, circle: Circle, actor: User,
                            **changes: Any) -> Circle:
     """Change the circle's settings (any of ``SETTINGS_FIELDS``).  A new lowest balance also
     applies to members' accounts that are at or above it already (an account below it keeps
@@ -74,7 +74,7 @@ def circle_settings_update(*, circle: Circle, actor: Any, request: HttpRequest |
             circle=circle, kind=AccountKind.MEMBER, balance_quarters__gte=circle.minimum_balance_quarters
         ).update(minimum_quarters=circle.minimum_balance_quarters)
     audit_record(actor=actor, action="circles.settings_update", target=circle, before=before,
-                 after=model_snapshot(circle, SETTINGS_FIELDS), request=request)
+                 after=model_snapshot(circle, SETTINGS_FIELDS))
     return circle
 
 
@@ -91,8 +91,8 @@ def _bundle_validate(name: str, quarters: int, price_pence: int) -> None:
 
 
 @transaction.atomic
-def bundle_save(*, circle: Circle, actor: Any, name: str, quarters: int, price_pence: int,
-                bundle: TokenBundle | None = None, request: HttpRequest | None = None) -> TokenBundle:
+def bundle_save(*, circle: Circle, actor: User, name: str, quarters: int, price_pence: int,
+                bundle: TokenBundle | None = None) -> TokenBundle:
     """Add a bundle (``bundle`` None) or change one; a name is used once per circle."""
     coordinator_required(actor, circle)
     if bundle is not None and bundle.circle_id != circle.pk:
@@ -107,49 +107,47 @@ def bundle_save(*, circle: Circle, actor: Any, name: str, quarters: int, price_p
     except IntegrityError as error:
         raise ValidationError({"name": _("There is already a bundle with this name")}) from error
     audit_record(actor=actor, action="circles.bundle_update" if bundle else "circles.bundle_create", target=target,
-                 before=before, after=model_snapshot(target, ["name", "quarters", "price_pence"]), request=request)
+                 before=before, after=model_snapshot(target, ["name", "quarters", "price_pence"]))
     return target
 
 
 @transaction.atomic
-def bundle_withdraw(*, bundle: TokenBundle, actor: Any, on_sale: bool = False,
-                    request: HttpRequest | None = None) -> TokenBundle:
+def bundle_withdraw(*, bundle: TokenBundle, actor: User, on_sale: bool = False) -> TokenBundle:
     """Take a bundle off sale (or put it back on, ``on_sale``).  It stays on past payments."""
     coordinator_required(actor, bundle.circle)
     TokenBundle.objects.filter(pk=bundle.pk).update(is_active=on_sale)
     bundle.is_active = on_sale
     audit_record(actor=actor, action="circles.bundle_on_sale" if on_sale else "circles.bundle_withdraw",
-                 target=bundle, request=request)
+                 target=bundle)
     return bundle
 
 
 @transaction.atomic
-def partner_add(*, circle: Circle, actor: Any, organisation: Organisation,
-                request: HttpRequest | None = None) -> tuple[CirclePartner, bool]:
+def partner_add(*, circle: Circle, actor: User, organisation: Organisation) -> tuple[CirclePartner, bool]:
     """Make an organisation from the directory a partner of the circle.  Idempotent."""
     coordinator_required(actor, circle)
     partner, created = CirclePartner.objects.get_or_create(circle=circle, organisation=organisation)
     if created:
-        audit_record(actor=actor, action="circles.partner_add", target=partner, request=request,
+        audit_record(actor=actor, action="circles.partner_add", target=partner,
                      after={"organisation": organisation.pk})
     return partner, created
 
 
 @transaction.atomic
-def partner_remove(*, circle: Circle, actor: Any, partner_id: int, request: HttpRequest | None = None) -> bool:
+def partner_remove(*, circle: Circle, actor: User, partner_id: int) -> bool:
     """Stop a partnership.  Returns False when it was not there (already removed)."""
     coordinator_required(actor, circle)
     partner = CirclePartner.objects.filter(circle=circle, pk=partner_id).select_related("organisation").first()
     if partner is None:
         return False
-    audit_record(actor=actor, action="circles.partner_remove", target=partner, request=request,
+    audit_record(actor=actor, action="circles.partner_remove", target=partner,
                  before={"organisation": partner.organisation_id})
     partner.delete()
     return True
 
 
 @transaction.atomic
-def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
+def coordinator_add(*, circle: Circle, actor: User, user: User) -> tuple[CircleCoordinator, bool]:
     """Make someone a coordinator of the circle (by a coordinator or a site administrator).
     Idempotent.  A new coordinator is emailed: they must set up two-step verification before
     the coordinators' pages open for them (the site-wide middleware asks for it)."""
@@ -158,7 +156,7 @@ def coordinator_add(*, circle: Circle, actor: Any, user: Any, request: HttpReque
         raise ValidationError({"email": _("This account is closed, so it cannot be a coordinator.")})
     coordinator, created = CircleCoordinator.objects.get_or_create(circle=circle, user=user)
     if created:
-        audit_record(actor=actor, action="circles.coordinator_add", target=coordinator, request=request,
+        audit_record(actor=actor, action="circles.coordinator_add", target=coordinator,
                      after={"user": user.pk})
         _coordinator_welcome_send(coordinator)
     return coordinator, created
@@ -180,8 +178,7 @@ def _coordinator_welcome_send(coordinator: CircleCoordinator) -> None:
     )
 
 
-def coordinator_add_by_email(*, circle: Circle, actor: Any, email: str,
-                             request: HttpRequest | None = None) -> tuple[CircleCoordinator, bool]:
+def coordinator_add_by_email(*, circle: Circle, actor: User, email: str) -> tuple[CircleCoordinator, bool]:
     """``coordinator_add`` for the account with this email address.  Raises ValidationError
     (on "email") when there is no such open account; it says no more than that."""
     coordinator_required(actor, circle)
@@ -190,12 +187,11 @@ def coordinator_add_by_email(*, circle: Circle, actor: Any, email: str,
         raise ValidationError({"email": _(
             "There is no account with this email address. Ask the person to create an account "
             "first, then add them.")})
-    return coordinator_add(circle=circle, actor=actor, user=user, request=request)
+    return coordinator_add(circle=circle, actor=actor, user=user)
 
 
 @transaction.atomic
-def coordinator_remove(*, circle: Circle, actor: Any, coordinator_id: int,
-                       request: HttpRequest | None = None) -> bool:
+def coordinator_remove(*, circle: Circle, actor: User, coordinator_id: int) -> bool:
     """Stop someone coordinating the circle (a coordinator may remove themselves).  A circle
     always keeps at least one coordinator: removing the last raises ValidationError.  Returns
     False when they were not a coordinator (already removed)."""
@@ -209,7 +205,7 @@ def coordinator_remove(*, circle: Circle, actor: Any, coordinator_id: int,
     if not CircleCoordinator.objects.filter(circle=circle).exclude(pk=coordinator.pk).exists():
         raise ValidationError(_(
             "A circle must have at least one coordinator. Add another coordinator before removing this one."))
-    audit_record(actor=actor, action="circles.coordinator_remove", target=coordinator, request=request,
+    audit_record(actor=actor, action="circles.coordinator_remove", target=coordinator,
                  before={"user": coordinator.user_id})
     coordinator.delete()
     return True
@@ -232,8 +228,7 @@ class CircleNew:
 
 
 @transaction.atomic
-def circle_create(*, actor: Any, details: CircleNew, coordinator_email: str,
-                  request: HttpRequest | None = None) -> Circle:
+def circle_create(*, actor: User, details: CircleNew, coordinator_email: str) -> Circle:
     """Start a new circle with its first coordinator (the account with ``coordinator_email``),
     by a site administrator only.  Raises ValidationError by field (name, slug, annual_fee_pence,
     minimum_age, coordinator_email).  The circle's token accounts are opened at once."""
@@ -261,6 +256,7 @@ def circle_create(*, actor: Any, details: CircleNew, coordinator_email: str,
             "There is no account with this email address. Ask the person to create an account first.")
     if errors:
         raise ValidationError(errors)
+    assert user is not None  # refused above otherwise
     try:
         with transaction.atomic():
             circle = Circle.objects.create(
@@ -271,7 +267,7 @@ def circle_create(*, actor: Any, details: CircleNew, coordinator_email: str,
     except IntegrityError as error:  # the same short name taken at the same moment
         raise ValidationError({"slug": _("Another circle has this short name. Choose another.")}) from error
     circle_accounts_ensure(circle=circle)
-    audit_record(actor=actor, action="circles.circle_create", target=circle, request=request,
+    audit_record(actor=actor, action="circles.circle_create", target=circle,
                  after=model_snapshot(circle, CREATE_FIELDS))
-    coordinator_add(circle=circle, actor=actor, user=user, request=request)
+    coordinator_add(circle=circle, actor=actor, user=user)
     return circle

@@ -38,6 +38,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import (
     Circle,
     Event,
@@ -161,7 +162,7 @@ def _event_errors(details: EventDetails, *, existing: Event | None) -> dict[str,
 
 
 @transaction.atomic
-def event_create(*, circle: Circle, actor: Any, details: EventDetails, request: Any = None,
+def event_create(*, circle: Circle, actor: User, details: EventDetails,
                  idempotency_key: str = "") -> Event:
     """Add an event to ``circle``'s calendar, by one of its coordinators.  Raises
     ``PermissionDenied`` for anyone else and ``ValidationError`` (by field) for bad details:
@@ -189,12 +190,12 @@ def event_create(*, circle: Circle, actor: Any, details: EventDetails, request: 
             raise
         return Event.objects.get(circle=circle, idempotency_key=key)
     audit_record(actor=actor, action="circles.event_create", target=event,
-                 after=model_snapshot(event, EVENT_FIELDS), request=request)
+                 after=model_snapshot(event, EVENT_FIELDS))
     return event
 
 
 @transaction.atomic
-def event_update(*, event: Event, actor: Any, details: EventDetails, request: Any = None) -> Event:
+def event_update(*, event: Event, actor: User, details: EventDetails) -> Event:
     """Change an event's details, by a coordinator of its circle.  Its places may not go below
     the places already taken; when places are added the waiting list moves up (and those
     members are emailed).  A cancelled event cannot be changed.  Saving the same details
@@ -214,8 +215,7 @@ def event_update(*, event: Event, actor: Any, details: EventDetails, request: An
     if before == after:
         return locked
     locked.save()
-    audit_record(actor=actor, action="circles.event_update", target=locked, before=before, after=after,
-                 request=request)
+    audit_record(actor=actor, action="circles.event_update", target=locked, before=before, after=after)
     _waiting_list_move_up(locked)
     return locked
 
@@ -229,7 +229,7 @@ class CancelResult:
 
 
 @transaction.atomic
-def event_cancel(*, event: Event, actor: Any, reason: str, request: Any = None) -> CancelResult:
+def event_cancel(*, event: Event, actor: User, reason: str) -> CancelResult:
     """Cancel an event, by a coordinator of its circle, saying why.  Every member who was
     coming or waiting is emailed, unless they have no real email address; the result lists
     the members to phone (no email, or they prefer phone or post).  Answers are kept as they
@@ -246,8 +246,7 @@ def event_cancel(*, event: Event, actor: Any, reason: str, request: Any = None) 
     locked.cancelled_at = timezone.now()
     locked.cancel_reason = reason
     locked.save(update_fields=["cancelled_at", "cancel_reason", "updated_at"])
-    audit_record(actor=actor, action="circles.event_cancel", target=locked, after={"reason": reason},
-                 request=request)
+    audit_record(actor=actor, action="circles.event_cancel", target=locked, after={"reason": reason})
     result = CancelResult(event=locked)
     answers = (
         EventRsvp.objects.filter(event=locked, status__in=[RsvpStatus.GOING, RsvpStatus.WAITING])
@@ -344,10 +343,9 @@ def rsvp_set(
     event: Event,
     member: Member,
     status: str,
-    actor: Any,
+    actor: User,
     places: int = 1,
     note: str = "",
-    request: Any = None,
 ) -> EventRsvp:
     """Record ``member``'s answer to ``event``: ``going`` (with ``places`` from 1 to 4, for
     themselves and anyone they bring) or ``not_going``.  By the member, or by a coordinator of
@@ -361,7 +359,7 @@ def rsvp_set(
     or (for members) unpublished event; ``PermissionDenied`` for anyone else."""
     locked = _lock(event)
     circle = locked.circle
-    if actor is not None and getattr(actor, "pk", None) == member.user_id:
+    if actor is not None and actor.pk == member.user_id:
         on_behalf_of = None
     elif may_coordinate(actor, circle):
         on_behalf_of = member.user
@@ -426,7 +424,7 @@ def rsvp_set(
     rsvp.entered_by = entered_by
     rsvp.save()
     audit_record(actor=actor, action="circles.rsvp_set", target=rsvp, before=before, after=after,
-                 on_behalf_of=on_behalf_of, request=request)
+                 on_behalf_of=on_behalf_of)
     if old_status == RsvpStatus.GOING and (rsvp.status != RsvpStatus.GOING or places < old_places):
         locked.refresh_from_db(fields=["places_taken"])
         _waiting_list_move_up(locked)
@@ -435,7 +433,7 @@ def rsvp_set(
 
 @transaction.atomic
 def attendance_mark(
-    *, event: Event, actor: Any, attended: dict[int, bool | None], request: Any = None
+    *, event: Event, actor: User, attended: dict[int, bool | None]
 ) -> int:
     """Record who came (True), who did not (False) or not known (None), by a coordinator of the
     event's circle, once the event has started.  ``attended`` maps answer ids to the mark;
@@ -460,13 +458,12 @@ def attendance_mark(
             marks[str(rsvp.pk)] = mark
             changed += 1
     if changed:
-        audit_record(actor=actor, action="circles.event_attendance", target=locked, after={"marks": marks},
-                     request=request)
+        audit_record(actor=actor, action="circles.event_attendance", target=locked, after={"marks": marks})
     return changed
 
 
 @transaction.atomic
-def rsvps_withdraw_for_person(*, user: Any) -> int:
+def rsvps_withdraw_for_person(*, user: User) -> int:
     """When someone's account is erased: their answers to events still to come are withdrawn
     (their places go to the waiting list) and every note they left is emptied.  Returns how
     many answers were withdrawn."""

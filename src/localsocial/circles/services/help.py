@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from localsocial.accounts.models import User
 from localsocial.api.webhooks import webhook_event_queue
 from localsocial.circles.models import (
     Circle,
@@ -85,7 +86,7 @@ def _webhook_on_commit(event: str, visit_id: int) -> None:
     transaction.on_commit(lambda: webhook_event_queue(event=event, subject_id=visit_id))
 
 
-def help_visit_date(help_request: HelpRequest) -> dt.date:
+def help_visit_date(*, help_request: HelpRequest) -> dt.date:
     """The day of the help, in the site's time zone (the day vetting must hold on)."""
     return timezone.localtime(help_request.starts_at).date()
 
@@ -93,7 +94,7 @@ def help_visit_date(help_request: HelpRequest) -> dt.date:
 def _home_visit_refusal(helper: Helper, help_request: HelpRequest) -> str | None:
     if not help_request.is_home_visit:
         return None
-    problems = helper_vetting_problems(helper, on=help_visit_date(help_request))
+    problems = helper_vetting_problems(helper, on=help_visit_date(help_request=help_request))
     if not problems:
         return None
     return _("%(name)s cannot be sent to a home visit: %(problems)s.") % {
@@ -107,7 +108,7 @@ def _home_visit_refusal(helper: Helper, help_request: HelpRequest) -> str | None
 def help_request_create(
     *,
     member: Member,
-    actor: Any,
+    actor: User,
     category: str,
     description: str,
     starts_at: dt.datetime,
@@ -117,14 +118,13 @@ def help_request_create(
     place_details: str = "",
     when_note: str = "",
     offer: Offer | None = None,
-    request: Any = None,
 ) -> HelpRequest:
     """Post a request for help for ``member``, by the member or by a coordinator of their circle
     for them (then ``on_behalf_of`` is the member and their consent must be on record).
     Idempotent: the same ``idempotency_key`` returns the request already posted.  Raises
     ``PermissionDenied`` for anyone else, ``ValidationError`` (by field) for bad input."""
     circle = member.circle
-    if actor is not None and getattr(actor, "pk", None) == member.user_id:
+    if actor is not None and actor.pk == member.user_id:
         on_behalf_of = None
     elif may_coordinate(actor, circle):
         on_behalf_of = member.user
@@ -186,7 +186,7 @@ def help_request_create(
     audit_record(
         actor=actor, action="circles.help_request_create", target=help_request,
         after={"category": category, "place": place, "starts_at": starts_at, "offer": offer},
-        on_behalf_of=on_behalf_of, request=request,
+        on_behalf_of=on_behalf_of,
     )
     _tell_coordinators(
         circle, subject=gettext_lazy("New request for help"), template="circles/help/email/request_new.txt",
@@ -197,11 +197,11 @@ def help_request_create(
 
 
 @transaction.atomic
-def help_request_cancel(*, help_request: HelpRequest, actor: Any, request: Any = None) -> HelpRequest:
+def help_request_cancel(*, help_request: HelpRequest, actor: User) -> HelpRequest:
     """Cancel a request that has no helper yet (open or offered), by the member or a
     coordinator; an offer waiting for an answer is withdrawn.  Cancelling twice is harmless."""
     locked = HelpRequest.objects.select_for_update(of=("self",)).select_related("member", "circle").get(pk=help_request.pk)
-    is_member = getattr(actor, "pk", None) == locked.member.user_id
+    is_member = actor.pk == locked.member.user_id
     if not is_member and not may_coordinate(actor, locked.circle):
         raise PermissionDenied
     if locked.status == RequestStatus.CANCELLED:
@@ -212,7 +212,7 @@ def help_request_cancel(*, help_request: HelpRequest, actor: Any, request: Any =
     locked.status = RequestStatus.CANCELLED
     locked.save(update_fields=["status"])
     audit_record(actor=actor, action="circles.help_request_cancel", target=locked,
-                 on_behalf_of=None if is_member else locked.member.user, request=request)
+                 on_behalf_of=None if is_member else locked.member.user)
     return locked
 
 
@@ -220,10 +220,10 @@ def help_request_cancel(*, help_request: HelpRequest, actor: Any, request: Any =
 
 @transaction.atomic
 def offer_create(
-    *, helper: Helper, actor: Any, category: str, title: str, place: str, description: str = "", request: Any = None
+    *, helper: Helper, actor: User, category: str, title: str, place: str, description: str = ""
 ) -> Offer:
     """List something ``helper`` can do, by the helper or a coordinator of their circle."""
-    if getattr(actor, "pk", None) != helper.user_id and not may_coordinate(actor, helper.circle):
+    if actor.pk != helper.user_id and not may_coordinate(actor, helper.circle):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
@@ -241,25 +241,25 @@ def offer_create(
         circle_id=helper.circle_id, helper=helper, category=category, title=title[:120],
         description=(description or "").strip()[:DESCRIPTION_MAX], place=place,
     )
-    audit_record(actor=actor, action="circles.offer_create", target=offer, after={"title": offer.title}, request=request)
+    audit_record(actor=actor, action="circles.offer_create", target=offer, after={"title": offer.title})
     return offer
 
 
 @transaction.atomic
-def offer_set_listed(*, offer: Offer, actor: Any, listed: bool, request: Any = None) -> Offer:
+def offer_set_listed(*, offer: Offer, actor: User, listed: bool) -> Offer:
     """Take an offer off the list, or put it back, by its helper or a coordinator."""
-    if getattr(actor, "pk", None) != offer.helper.user_id and not may_coordinate(actor, offer.circle):
+    if actor.pk != offer.helper.user_id and not may_coordinate(actor, offer.circle):
         raise PermissionDenied
     Offer.objects.filter(pk=offer.pk).update(is_active=listed)
     offer.is_active = listed
-    audit_record(actor=actor, action="circles.offer_set_listed", target=offer, after={"listed": listed}, request=request)
+    audit_record(actor=actor, action="circles.offer_set_listed", target=offer, after={"listed": listed})
     return offer
 
 
 # --- Matching ----------------------------------------------------------------------------------
 
 @transaction.atomic
-def match_propose(*, help_request: HelpRequest, helper: Helper, actor: Any, request: Any = None) -> Match:
+def match_propose(*, help_request: HelpRequest, helper: Helper, actor: User) -> Match:
     """A coordinator offers ``help_request`` to ``helper``.  Refused unless the helper is an
     active helper of the same circle, is not the member, and, for help in the member's home,
     is vetted on the day of the visit.  Offering the same request to the same helper again
@@ -294,7 +294,7 @@ def match_propose(*, help_request: HelpRequest, helper: Helper, actor: Any, requ
     locked.status = RequestStatus.OFFERED
     locked.save(update_fields=["status"])
     audit_record(actor=actor, action="circles.match_propose", target=match,
-                 after={"helper": helper.pk, "score": candidate.points}, request=request)
+                 after={"helper": helper.pk, "score": candidate.points})
     if helper.user.email:
         email_send(
             to=helper.user.email, subject=_("Can you help?"), template="circles/help/email/match_offered.txt",
@@ -304,7 +304,7 @@ def match_propose(*, help_request: HelpRequest, helper: Helper, actor: Any, requ
 
 
 @transaction.atomic
-def match_withdraw(*, match: Match, actor: Any, request: Any = None) -> Match:
+def match_withdraw(*, match: Match, actor: User) -> Match:
     """A coordinator takes back an offer the helper has not answered; the request is open again."""
     locked = Match.objects.select_for_update(of=("self",)).select_related("request__circle").get(pk=match.pk)
     coordinator_required(actor, locked.request.circle)
@@ -315,13 +315,13 @@ def match_withdraw(*, match: Match, actor: Any, request: Any = None) -> Match:
     locked.status = MatchStatus.WITHDRAWN
     locked.save(update_fields=["status"])
     HelpRequest.objects.filter(pk=locked.request_id, status=RequestStatus.OFFERED).update(status=RequestStatus.OPEN)
-    audit_record(actor=actor, action="circles.match_withdraw", target=locked, request=request)
+    audit_record(actor=actor, action="circles.match_withdraw", target=locked)
     return locked
 
 
 @transaction.atomic
 def match_respond(
-    *, match: Match, actor: Any, accept: bool, decline_reason: str = "", request: Any = None
+    *, match: Match, actor: User, accept: bool, decline_reason: str = ""
 ) -> Visit | None:
     """The helper accepts (a visit is arranged; returned) or declines (the request is open
     again; None).  A home visit is accepted only if the helper is vetted on its day.  Answering
@@ -330,7 +330,7 @@ def match_respond(
         pk=match.pk
     )
     helper = locked.helper
-    if getattr(actor, "pk", None) != helper.user_id:
+    if actor.pk != helper.user_id:
         raise PermissionDenied
     help_request = locked.request
     if locked.status == MatchStatus.ACCEPTED and accept:
@@ -366,7 +366,7 @@ def match_respond(
         help_request.status = RequestStatus.OPEN
         help_request.save(update_fields=["status"])
     audit_record(actor=actor, action="circles.match_accept" if accept else "circles.match_decline", target=locked,
-                 after={"reason": locked.decline_reason}, request=request)
+                 after={"reason": locked.decline_reason})
     _tell_coordinators(
         help_request.circle,
         subject=gettext_lazy("A helper accepted a request") if accept else gettext_lazy("A helper declined a request"),
@@ -385,12 +385,12 @@ def _visit_locked(visit: Visit) -> Visit:
     ).get(pk=visit.pk)
 
 
-def _may_act_as_helper(actor: Any, visit: Visit) -> bool:
-    return getattr(actor, "pk", None) == visit.helper.user_id or may_coordinate(actor, visit.circle)
+def _may_act_as_helper(actor: User, visit: Visit) -> bool:
+    return actor.pk == visit.helper.user_id or may_coordinate(actor, visit.circle)
 
 
 @transaction.atomic
-def visit_check_in(*, visit: Visit, actor: Any, now: dt.datetime | None = None, request: Any = None) -> Visit:
+def visit_check_in(*, visit: Visit, actor: User, now: dt.datetime | None = None) -> Visit:
     """The helper arrives (or a coordinator records that they did).  Not more than two hours
     early; a home visit only while the helper is still vetted.  Twice is harmless."""
     locked = _visit_locked(visit)
@@ -410,12 +410,12 @@ def visit_check_in(*, visit: Visit, actor: Any, now: dt.datetime | None = None, 
         raise ValidationError(_("This visit is already complete."))
     locked.checked_in_at = now
     locked.save(update_fields=["checked_in_at"])
-    audit_record(actor=actor, action="circles.visit_check_in", target=locked, request=request)
+    audit_record(actor=actor, action="circles.visit_check_in", target=locked)
     return locked
 
 
 @transaction.atomic
-def visit_check_out(*, visit: Visit, actor: Any, now: dt.datetime | None = None, request: Any = None) -> Visit:
+def visit_check_out(*, visit: Visit, actor: User, now: dt.datetime | None = None) -> Visit:
     """The helper leaves (or a coordinator records that they did).  Twice is harmless."""
     locked = _visit_locked(visit)
     if not _may_act_as_helper(actor, locked):
@@ -426,11 +426,11 @@ def visit_check_out(*, visit: Visit, actor: Any, now: dt.datetime | None = None,
         raise ValidationError(_("Check in before checking out."))
     locked.checked_out_at = max(now or timezone.now(), locked.checked_in_at)
     locked.save(update_fields=["checked_out_at"])
-    audit_record(actor=actor, action="circles.visit_check_out", target=locked, request=request)
+    audit_record(actor=actor, action="circles.visit_check_out", target=locked)
     return locked
 
 
-def visit_quarters_due(visit: Visit) -> int:
+def visit_quarters_due(*, visit: Visit) -> int:
     """Tokens due for a visit, in quarter hours: the time from check-in to check-out to the
     nearest quarter (a half rounds up), at least one and at most twice the estimate; the
     estimate when the visit has no check-in and check-out."""
@@ -442,10 +442,10 @@ def visit_quarters_due(visit: Visit) -> int:
     return max(1, min(quarters, 2 * estimate))
 
 
-def _visit_pay(visit: Visit, actor: Any) -> None:
+def _visit_pay(visit: Visit, actor: User) -> None:
     """Pay for a completed visit from the member's tokens; left owed (and the coordinators
     told) when the member has not enough.  Idempotent: the transfer's key is the visit."""
-    quarters = visit.quarters or visit_quarters_due(visit)
+    quarters = visit.quarters or visit_quarters_due(visit=visit)
     member = visit.request.member
     payer = ledger.member_account_ensure(member=member)
     if visit.helper.kind == HelperKind.MEMBER:
@@ -459,10 +459,10 @@ def _visit_pay(visit: Visit, actor: Any) -> None:
     try:
         visit.transfer = ledger.tokens_pay_for_help(
             circle=visit.circle, payer=payer, payee=payee, quarters=quarters,
-            idempotency_key=f"visit:{visit.pk}", memo=memo, created_by=actor,
+            idempotency_key=f"visit:{visit.pk}", memo=memo, actor=actor,
             # A coordinator confirming moves the member's tokens for them (assisted use).
             on_behalf_of=member.user
-            if getattr(actor, "pk", None) not in (member.user_id, visit.helper.user_id) else None,
+            if actor.pk not in (member.user_id, visit.helper.user_id) else None,
         )
         visit.payment = VisitPayment.PAID
     except ledger.NotEnoughTokensError:
@@ -476,7 +476,7 @@ def _visit_pay(visit: Visit, actor: Any) -> None:
 
 
 @transaction.atomic
-def visit_confirm(*, visit: Visit, actor: Any, now: dt.datetime | None = None, request: Any = None) -> Visit:
+def visit_confirm(*, visit: Visit, actor: User, now: dt.datetime | None = None) -> Visit:
     """The member or the helper says the visit happened; a coordinator's confirmation counts
     for both.  When complete, the member's tokens pay for it (once); if they have too few, the
     visit is still complete and the payment is left owed."""
@@ -484,11 +484,11 @@ def visit_confirm(*, visit: Visit, actor: Any, now: dt.datetime | None = None, r
     member = locked.request.member
     now = now or timezone.now()
     fields: list[str] = []
-    if getattr(actor, "pk", None) == member.user_id:
+    if actor.pk == member.user_id:
         if locked.member_confirmed_at is None:
             locked.member_confirmed_at = now
             fields.append("member_confirmed_at")
-    elif getattr(actor, "pk", None) == locked.helper.user_id:
+    elif actor.pk == locked.helper.user_id:
         if locked.helper_confirmed_at is None:
             locked.helper_confirmed_at = now
             fields.append("helper_confirmed_at")
@@ -516,12 +516,12 @@ def visit_confirm(*, visit: Visit, actor: Any, now: dt.datetime | None = None, r
     locked.save(update_fields=fields)
     audit_record(actor=actor, action="circles.visit_confirm", target=locked,
                  after={"complete": locked.completed_at is not None, "payment": locked.payment},
-                 on_behalf_of=member.user if fields[0] == "coordinator_confirmed_at" else None, request=request)
+                 on_behalf_of=member.user if fields[0] == "coordinator_confirmed_at" else None)
     return locked
 
 
 @transaction.atomic
-def visit_payment_retry(*, visit: Visit, actor: Any, request: Any = None) -> Visit:
+def visit_payment_retry(*, visit: Visit, actor: User) -> Visit:
     """A coordinator tries again to take the tokens owed for a completed visit (after the
     member bought more).  Paying twice is impossible: the transfer's key is the visit."""
     locked = _visit_locked(visit)
@@ -531,19 +531,19 @@ def visit_payment_retry(*, visit: Visit, actor: Any, request: Any = None) -> Vis
     _visit_pay(locked, actor)
     locked.save(update_fields=["quarters", "payment", "transfer"])
     audit_record(actor=actor, action="circles.visit_payment_retry", target=locked,
-                 after={"payment": locked.payment}, request=request)
+                 after={"payment": locked.payment})
     return locked
 
 
 @transaction.atomic
 def visit_feedback_give(
-    *, visit: Visit, actor: Any, rating: int, comment: str = "", request: Any = None
+    *, visit: Visit, actor: User, rating: int, comment: str = ""
 ) -> VisitFeedback:
     """The member or the helper says how a visit went (1 to 5), once each, after it."""
     member_user_id = visit.request.member.user_id
-    if getattr(actor, "pk", None) == member_user_id:
+    if actor.pk == member_user_id:
         side = FeedbackSide.MEMBER
-    elif getattr(actor, "pk", None) == visit.helper.user_id:
+    elif actor.pk == visit.helper.user_id:
         side = FeedbackSide.HELPER
     else:
         raise PermissionDenied
@@ -558,12 +558,11 @@ def visit_feedback_give(
             )
     except IntegrityError as error:
         raise ValidationError(_("You have already said how this visit went. Thank you.")) from error
-    audit_record(actor=actor, action="circles.visit_feedback_give", target=visit, after={"rating": rating},
-                 request=request)
+    audit_record(actor=actor, action="circles.visit_feedback_give", target=visit, after={"rating": rating})
     return feedback
 
 
-def visit_parties(visit: Visit) -> set[int]:
+def visit_parties(*, visit: Visit) -> set[int]:
     """The users who took part in a visit: the member and the helper."""
     return {visit.request.member.user_id, visit.helper.user_id}
 
@@ -572,12 +571,11 @@ def visit_parties(visit: Visit) -> set[int]:
 def incident_report(
     *,
     circle: Circle,
-    actor: Any,
+    actor: User,
     description: str,
     idempotency_key: str,
     anyone_hurt: bool = False,
     visit: Visit | None = None,
-    request: Any = None,
 ) -> IncidentReport:
     """Report an incident; the circle's coordinators get an email straight away (when the
     report is saved).  About a visit: by its member, its helper or a coordinator.  Sending
@@ -585,11 +583,11 @@ def incident_report(
     if visit is not None:
         if visit.circle_id != circle.pk:
             raise PermissionDenied
-        if getattr(actor, "pk", None) not in visit_parties(visit) and not may_coordinate(actor, circle):
+        if actor.pk not in visit_parties(visit=visit) and not may_coordinate(actor, circle):
             raise PermissionDenied
     elif not may_coordinate(actor, circle) and not (
-        Member.objects.filter(circle=circle, user_id=getattr(actor, "pk", None) or -1).exists()
-        or Helper.objects.filter(circle=circle, user_id=getattr(actor, "pk", None) or -1).exists()
+        Member.objects.filter(circle=circle, user_id=actor.pk).exists()
+        or Helper.objects.filter(circle=circle, user_id=actor.pk).exists()
     ):
         raise PermissionDenied
     description = (description or "").strip()
@@ -610,7 +608,7 @@ def incident_report(
     except IntegrityError:
         return IncidentReport.objects.get(circle=circle, idempotency_key=key)
     audit_record(actor=actor, action="circles.incident_report", target=incident,
-                 after={"visit": visit, "anyone_hurt": anyone_hurt}, request=request)
+                 after={"visit": visit, "anyone_hurt": anyone_hurt})
     _tell_coordinators(
         circle,
         subject=gettext_lazy("Urgent: incident reported, someone hurt or at risk") if anyone_hurt

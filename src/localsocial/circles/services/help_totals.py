@@ -222,7 +222,7 @@ _WAIT_DAYS_COUNTED = (
 _WAIT_DAYS_STORED = "SELECT circle_id, day, bucket, visits FROM circles_waitdaytotal WHERE visits <> 0"
 
 
-def help_totals_triggers_ensure(schema_editor: Any = None) -> None:
+def help_totals_triggers_ensure(*, schema_editor: Any = None) -> None:
     """(Re)make the trigger functions and triggers, with the current ``TIME_ZONE``.  PostgreSQL only."""
     conn = schema_editor.connection if schema_editor is not None else connection
     if conn.vendor != "postgresql":
@@ -311,7 +311,7 @@ def help_totals_rebuild(
         return 0, 0
     with conn.cursor() as cursor:
         cursor.execute("LOCK TABLE circles_helprequest, circles_visit IN SHARE ROW EXCLUSIVE MODE")
-    help_totals_triggers_ensure(schema_editor)
+    help_totals_triggers_ensure(schema_editor=schema_editor)
     request_total.objects.all().delete()
     visit_total.objects.all().delete()
     with conn.cursor() as cursor:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import (
     DbsStatus,
     Helper,
@@ -33,7 +34,7 @@ from localsocial.core.services import audit_record
 from localsocial.directory.selectors import postcode_locate
 
 
-def helper_is_vetted_for_home_visits(helper: Helper, on: dt.date | None = None) -> bool:
+def helper_is_vetted_for_home_visits(*, helper: Helper, on: dt.date | None = None) -> bool:
     """True only if ``helper`` may go into someone's home on the day ``on`` (today when not
     given): active, a clear DBS check that has not expired by that day, references checked and
     induction training done by then."""
@@ -41,7 +42,7 @@ def helper_is_vetted_for_home_visits(helper: Helper, on: dt.date | None = None) 
 
 
 @transaction.atomic
-def helper_skills_set(*, helper: Helper, categories: Iterable[str], actor: Any, request: Any = None) -> None:
+def helper_skills_set(*, helper: Helper, categories: Iterable[str], actor: User) -> None:
     """Replace the kinds of help ``helper`` gives.  The helper themself or a coordinator."""
     _may_manage(actor, helper)
     wanted = sorted(set(categories))
@@ -50,12 +51,12 @@ def helper_skills_set(*, helper: Helper, categories: Iterable[str], actor: Any, 
     for category in wanted:
         HelperSkill.objects.get_or_create(helper=helper, category=category)
     audit_record(actor=actor, action="circles.helper_skills_set", target=helper,
-                 before={"skills": before}, after={"skills": wanted}, request=request)
+                 before={"skills": before}, after={"skills": wanted})
 
 
 @transaction.atomic
 def helper_availability_set(
-    *, helper: Helper, slots: Iterable[tuple[int, dt.time, dt.time]], actor: Any, request: Any = None
+    *, helper: Helper, slots: Iterable[tuple[int, dt.time, dt.time]], actor: User
 ) -> None:
     """Replace the times in the week ``helper`` is usually free: (weekday, from, until)."""
     _may_manage(actor, helper)
@@ -68,12 +69,12 @@ def helper_availability_set(
         HelperAvailability(helper=helper, weekday=weekday, starts=starts, ends=ends) for weekday, starts, ends in slots
     )
     audit_record(actor=actor, action="circles.helper_availability_set", target=helper,
-                 after={"slots": [(w, str(s), str(e)) for w, s, e in slots]}, request=request)
+                 after={"slots": [(w, str(s), str(e)) for w, s, e in slots]})
 
 
 @transaction.atomic
 def member_become_helper(
-    *, member: Member, actor: Any, travel_radius_km: float | None = None, request: Any = None
+    *, member: Member, actor: User, travel_radius_km: float | None = None
 ) -> Helper:
     """Make ``member`` a helper who earns tokens (kind "member"), recording the change for
     reports.  A coordinator of the member's circle does it (vetting follows as for anyone).
@@ -99,7 +100,7 @@ def member_become_helper(
         return Helper.objects.get(member=member)
     HelperTransition.objects.create(circle_id=member.circle_id, member=member, helper=helper, recorded_by=actor)
     audit_record(actor=actor, action="circles.member_became_helper", target=helper,
-                 after={"member": member.pk}, on_behalf_of=member.user, request=request)
+                 after={"member": member.pk}, on_behalf_of=member.user)
     return helper
 
 
@@ -110,8 +111,8 @@ def _coordinates(postcode: str) -> dict[str, float | None]:
     return {"latitude": latitude, "longitude": longitude}
 
 
-def _may_manage(actor: Any, helper: Helper) -> None:
-    if getattr(actor, "pk", None) == helper.user_id or is_coordinator_of(actor, helper.circle):
+def _may_manage(actor: User, helper: Helper) -> None:
+    if actor.pk == helper.user_id or is_coordinator_of(actor, helper.circle):
         return
     raise PermissionDenied
 
@@ -122,13 +123,12 @@ def helper_profile_set(
     helper: Helper,
     categories: Iterable[str],
     slots: Iterable[tuple[int, dt.time, dt.time]],
-    actor: Any,
-    request: Any = None,
+    actor: User,
 ) -> Helper:
     """Set what ``helper`` does and when they are usually free, together (one form).  Their
     place on the map is brought up to date from their postcode (postcode data loaded since)."""
-    helper_skills_set(helper=helper, categories=categories, actor=actor, request=request)
-    helper_availability_set(helper=helper, slots=slots, actor=actor, request=request)
+    helper_skills_set(helper=helper, categories=categories, actor=actor)
+    helper_availability_set(helper=helper, slots=slots, actor=actor)
     coordinates = _coordinates(helper.postcode)
     if coordinates["latitude"] is not None and coordinates != {"latitude": helper.latitude, "longitude": helper.longitude}:
         Helper.objects.filter(pk=helper.pk).update(**coordinates)
@@ -150,14 +150,13 @@ def _vetting_snapshot(helper: Helper) -> dict[str, Any]:
 def helper_vetting_update(
     *,
     helper: Helper,
-    actor: Any,
+    actor: User,
     dbs_status: str,
     dbs_checked_on: dt.date | None,
     dbs_expires_on: dt.date | None,
     references_checked: bool,
     training_completed_on: dt.date | None,
     is_active: bool,
-    request: Any = None,
 ) -> Helper:
     """Record ``helper``'s DBS check, references, induction training and whether they are an
     active helper.  Only the circle's coordinators (or a site administrator).  Saving the same
@@ -192,5 +191,5 @@ def helper_vetting_update(
     helper.is_active = is_active
     helper.save(update_fields=list(VETTING_FIELDS))
     audit_record(actor=actor, action="circles.helper_vetting_update", target=helper,
-                 before=before, after=_vetting_snapshot(helper), request=request)
+                 before=before, after=_vetting_snapshot(helper))
     return helper

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import (
     CIRCLE_ACCOUNT_KINDS,
     Account,
@@ -165,8 +165,8 @@ def ledger_transfer(
     legs: Sequence[Leg],
     idempotency_key: str,
     memo: str = "",
-    created_by: Any = None,
-    on_behalf_of: Any = None,
+    actor: User | None = None,
+    on_behalf_of: User | None = None,
     payment: Payment | None = None,
     reverses: Transfer | None = None,
 ) -> Transfer:
@@ -195,7 +195,7 @@ def ledger_transfer(
         # refused, makes it itself).
         with transaction.atomic():
             transfer = Transfer.objects.create(
-                circle=circle, kind=kind, idempotency_key=key, memo=memo[:300], created_by=created_by,
+                circle=circle, kind=kind, idempotency_key=key, memo=memo[:300], created_by=actor,
                 on_behalf_of=on_behalf_of, payment=payment, reverses=reverses,
             )
     except IntegrityError:
@@ -225,7 +225,8 @@ def ledger_transfer(
 
 @transaction.atomic
 def ledger_reverse(
-    *, transfer: Transfer, idempotency_key: str, memo: str = "", created_by: Any = None, on_behalf_of: Any = None
+    *, transfer: Transfer, idempotency_key: str, memo: str = "", actor: User | None = None,
+    on_behalf_of: User | None = None,
 ) -> Transfer:
     """Put a transfer right with one that moves the same tokens back, pointing at it.  A
     transfer is corrected at most once (``AlreadyReversedError``; the database refuses a second
@@ -237,7 +238,7 @@ def ledger_reverse(
     legs = [Leg(account=entry.account, quarters=-entry.quarters) for entry in transfer.entries.select_related("account")]
     return ledger_transfer(
         circle=transfer.circle, kind=TransferKind.REVERSAL, legs=legs, idempotency_key=idempotency_key,
-        memo=memo, created_by=created_by, on_behalf_of=on_behalf_of, reverses=transfer,
+        memo=memo, actor=actor, on_behalf_of=on_behalf_of, reverses=transfer,
     )
 
 
@@ -252,8 +253,8 @@ def _member_in(circle: Circle, member: Member) -> None:
 
 
 def tokens_grant(
-    *, circle: Circle, member: Member, quarters: int, idempotency_key: str, created_by: Any = None,
-    memo: str = "", on_behalf_of: Any = None,
+    *, circle: Circle, member: Member, quarters: int, idempotency_key: str, actor: User | None = None,
+    memo: str = "", on_behalf_of: User | None = None,
 ) -> Transfer:
     """Give a member tokens from the circle (issuance -> member): welcome tokens, a
     coordinator's grant.  Idempotent by key."""
@@ -264,13 +265,13 @@ def tokens_grant(
     return ledger_transfer(
         circle=circle, kind=TransferKind.GRANT,
         legs=[Leg(issuance, -quarters), Leg(account, quarters)],
-        idempotency_key=idempotency_key, memo=memo, created_by=created_by, on_behalf_of=on_behalf_of,
+        idempotency_key=idempotency_key, memo=memo, actor=actor, on_behalf_of=on_behalf_of,
     )
 
 
 def tokens_sell(
     *, circle: Circle, member: Member, quarters: int, payment: Payment, idempotency_key: str,
-    created_by: Any = None, gift: bool = False, memo: str = "", on_behalf_of: Any = None,
+    actor: User | None = None, gift: bool = False, memo: str = "", on_behalf_of: User | None = None,
 ) -> Transfer:
     """Credit a member with tokens paid for (sales -> member), linked to the payment: bought
     by the member, or a gift from family and friends (``gift=True``).  The payment must be
@@ -287,13 +288,13 @@ def tokens_sell(
     return ledger_transfer(
         circle=circle, kind=TransferKind.GIFT if gift else TransferKind.PURCHASE,
         legs=[Leg(sales, -quarters), Leg(account, quarters)], idempotency_key=idempotency_key, memo=memo,
-        created_by=created_by, on_behalf_of=on_behalf_of, payment=payment,
+        actor=actor, on_behalf_of=on_behalf_of, payment=payment,
     )
 
 
 def tokens_pay_for_help(
     *, circle: Circle, payer: Account, payee: Account, quarters: int, idempotency_key: str,
-    created_by: Any = None, on_behalf_of: Any = None, memo: str = "",
+    actor: User | None = None, on_behalf_of: User | None = None, memo: str = "",
 ) -> Transfer:
     """Pay for help given (payer -> payee): usually a member's account to a member helper's
     account, or to the circle's help account for volunteers and paid helpers.  Refused with
@@ -302,5 +303,5 @@ def tokens_pay_for_help(
     _positive(quarters)
     return ledger_transfer(
         circle=circle, kind=TransferKind.HELP, legs=[Leg(payer, -quarters), Leg(payee, quarters)],
-        idempotency_key=idempotency_key, memo=memo, created_by=created_by, on_behalf_of=on_behalf_of,
+        idempotency_key=idempotency_key, memo=memo, actor=actor, on_behalf_of=on_behalf_of,
     )

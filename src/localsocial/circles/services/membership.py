@@ -12,12 +12,10 @@ import base64
 import datetime as dt
 import secrets
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -100,19 +98,20 @@ def _check_joinable(circle: Circle, *, eligibility_confirmed: bool) -> None:
         ) % {"age": circle.minimum_age, "circle": circle.name}})
 
 
-def _welcome(member: Member, *, actor: Any, on_behalf_of: Any) -> Transfer | None:
+def _welcome(member: Member, *, actor: User, on_behalf_of: User | None) -> Transfer | None:
     circle = member.circle
     member_account_ensure(member=member)
     if circle.welcome_quarters <= 0:
         return None
     return tokens_grant(
         circle=circle, member=member, quarters=circle.welcome_quarters, idempotency_key=f"welcome:{member.pk}",
-        memo=_("Welcome tokens"), created_by=actor, on_behalf_of=on_behalf_of,
+        memo=_("Welcome tokens"), actor=actor, on_behalf_of=on_behalf_of,
     )
 
 
 def _member_create(
-    *, circle: Circle, user: User, details: MemberDetails, route: str, entered_by: Any, consent_given_at: Any,
+    *, circle: Circle, user: User, details: MemberDetails, route: str, entered_by: User | None,
+    consent_given_at: dt.datetime | None,
     eligibility_confirmed: bool,
 ) -> tuple[Member, bool]:
     existing = Member.objects.filter(circle=circle, user=user).first()
@@ -135,7 +134,6 @@ def _member_create(
 @transaction.atomic
 def member_join(
     *, circle: Circle, user: User, details: MemberDetails, eligibility_confirmed: bool, terms_agreed: bool,
-    request: HttpRequest | None = None,
 ) -> tuple[Member, bool]:
     """Join ``circle`` online as ``user``.  Creates the member, their first membership year
     (from today, the circle's fee, unpaid), their account and the welcome tokens.  Returns
@@ -154,15 +152,14 @@ def member_join(
                                      eligibility_confirmed=eligibility_confirmed)
     if created:
         _welcome(member, actor=user, on_behalf_of=None)
-        audit_record(actor=user, action="circles.member_join", target=member, request=request,
+        audit_record(actor=user, action="circles.member_join", target=member,
                      after={"route": JoinRoute.ONLINE})
     return member, created
 
 
 @transaction.atomic
 def member_join_assisted(
-    *, circle: Circle, actor: Any, details: MemberDetails, email: str, eligibility_confirmed: bool, consent: bool,
-    request: HttpRequest | None = None,
+    *, circle: Circle, actor: User, details: MemberDetails, email: str, eligibility_confirmed: bool, consent: bool,
 ) -> Member:
     """A coordinator joins someone up on the phone or in person, with their agreement.
     Without an email address the person gets an account with a placeholder address
@@ -186,7 +183,7 @@ def member_join_assisted(
     )
     _welcome(member, actor=actor, on_behalf_of=user)
     audit_record(actor=actor, action="circles.member_join_assisted", target=member, on_behalf_of=user,
-                 request=request, after={"route": JoinRoute.ASSISTED, "consent": True})
+                 after={"route": JoinRoute.ASSISTED, "consent": True})
     return member
 
 
@@ -198,11 +195,10 @@ def _helper_follows_postcode(member: Member) -> None:
 
 
 @transaction.atomic
-def member_details_update(*, member: Member, actor: Any, details: MemberDetails,
-                          request: HttpRequest | None = None) -> Member:
+def member_details_update(*, member: Member, actor: User, details: MemberDetails) -> Member:
     """Change a member's contact details, by the member or by a coordinator for them (then
     audited as done for the member)."""
-    acting_for = getattr(actor, "pk", None) != member.user_id
+    acting_for = actor.pk != member.user_id
     if acting_for:
         coordinator_required(actor, member.circle)
     details = details.cleaned()
@@ -216,13 +212,14 @@ def member_details_update(*, member: Member, actor: Any, details: MemberDetails,
     # audit log outlives an erased account.
     changed = sorted(name for name, value in asdict(details).items() if before[name] != value)
     audit_record(actor=actor, action="circles.member_update", target=member, after={"changed": changed},
-                 on_behalf_of=member.user if acting_for else None, request=request)
+                 on_behalf_of=member.user if acting_for else None)
     return member
 
 
 @transaction.atomic
-def member_tokens_grant(*, member: Member, actor: Any, quarters: int, memo: str, idempotency_key: str,
-                        request: HttpRequest | None = None) -> Transfer:
+def member_tokens_grant(
+    *, member: Member, actor: User, quarters: int, memo: str, idempotency_key: str
+) -> Transfer:
     """A coordinator gives a member tokens from the circle (a welcome, a thank-you).  Keyed
     by the form's hidden key, so a form sent twice grants once."""
     coordinator_required(actor, member.circle)
@@ -234,12 +231,12 @@ def member_tokens_grant(*, member: Member, actor: Any, quarters: int, memo: str,
         transfer = tokens_grant(
             circle=member.circle, member=member, quarters=quarters,
             idempotency_key=f"grant:{idempotency_key.strip()[:80]}", memo=memo.strip() or _("Tokens from the circle"),
-            created_by=actor, on_behalf_of=member.user,
+            actor=actor, on_behalf_of=member.user,
         )
     except LedgerError as error:  # the form's key was used for a different grant
         raise ValidationError(str(error)) from error
     audit_record(actor=actor, action="circles.tokens_grant", target=member, on_behalf_of=member.user,
-                 request=request, after={"quarters": quarters, "transfer": transfer.pk})
+                 after={"quarters": quarters, "transfer": transfer.pk})
     return transfer
 
 
@@ -250,14 +247,14 @@ def _gift_tag(member_id: int) -> str:
     return base64.b32encode(digest[:5]).decode()
 
 
-def member_gift_code(member: Member) -> str:
+def member_gift_code(*, member: Member) -> str:
     """The code a member shares with family and friends so that they can buy them tokens:
     the member's number and a check that only this site can make, so nobody can guess a
     code or list the members from it."""
     return f"{member.pk}-{_gift_tag(member.pk)}"
 
 
-def member_id_from_gift_code(code: str) -> int | None:
+def member_id_from_gift_code(*, code: str) -> int | None:
     """The member number in a genuine gift code (any case, spaces ignored), else None."""
     cleaned = "".join(code.split()).upper()
     number, _sep, tag = cleaned.partition("-")

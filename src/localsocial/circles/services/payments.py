@@ -25,12 +25,12 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import (
     QUARTERS_PER_TOKEN,
     Circle,
@@ -121,7 +121,7 @@ def fee_year_for(*, member: Member, create: bool) -> MembershipYear | None:
     return year
 
 
-def _apply(payment: Payment, *, actor: Any, on_behalf_of: Any) -> None:
+def _apply(payment: Payment, *, actor: User | None, on_behalf_of: User | None) -> None:
     """Give the member what a paid payment bought.  Runs once per payment: the member row is
     locked, a year is taken only while unpaid, and the ledger transfer is keyed by payment."""
     member = Member.objects.select_for_update(of=("self",)).select_related("circle", "user").get(pk=payment.member_id)
@@ -144,7 +144,7 @@ def _apply(payment: Payment, *, actor: Any, on_behalf_of: Any) -> None:
     )
     tokens_sell(
         circle=member.circle, member=member, quarters=payment.bundle.quarters, payment=payment, gift=gift,
-        idempotency_key=f"payment:{payment.pk}", memo=memo, created_by=actor, on_behalf_of=on_behalf_of,
+        idempotency_key=f"payment:{payment.pk}", memo=memo, actor=actor, on_behalf_of=on_behalf_of,
     )
     if gift:
         _gift_emails(payment, member)
@@ -212,7 +212,7 @@ def payment_record(
     *,
     circle: Circle,
     member: Member,
-    actor: Any,
+    actor: User,
     purpose: str,
     method: str,
     amount_pence: int,
@@ -221,7 +221,6 @@ def payment_record(
     reference: str = "",
     payer_name: str = "",
     payer_email: str = "",
-    request: HttpRequest | None = None,
 ) -> tuple[Payment, bool]:
     """Record money a coordinator has received for ``member`` (cash, cheque or bank
     transfer), mark it paid and apply it: a fee pays the member's next unpaid year (and makes
@@ -253,7 +252,7 @@ def payment_record(
         return payment, False
     _apply(payment, actor=actor, on_behalf_of=member.user)
     audit_record(
-        actor=actor, action="circles.payment_record", target=payment, on_behalf_of=member.user, request=request,
+        actor=actor, action="circles.payment_record", target=payment, on_behalf_of=member.user,
         after={"purpose": purpose, "method": method, "amount_pence": amount_pence,
                "bundle": bundle.pk if bundle else None, "reference": payment.provider_reference},
     )
@@ -268,11 +267,10 @@ def payment_card_start(
     member: Member,
     purpose: str,
     idempotency_key: str,
-    actor: Any = None,
+    actor: User | None = None,
     bundle: TokenBundle | None = None,
     payer_name: str = "",
     payer_email: str = "",
-    request: HttpRequest | None = None,
 ) -> Payment:
     """Begin a card payment for ``member``: the fee now due, a bundle they buy, or a bundle
     someone gives them (``purpose`` gift, with the payer's name).  Returns the pending payment
@@ -297,7 +295,7 @@ def payment_card_start(
     payment, created = _claim(circle, f"{key_prefix}:{idempotency_key.strip()[:80]}", {
         "member": member, "purpose": purpose, "method": PaymentMethod.CARD, "amount_pence": amount,
         "bundle": bundle, "payer_name": payer_name.strip()[:200], "payer_email": payer_email.strip()[:254],
-        "recorded_by": actor if getattr(actor, "is_authenticated", False) else None,
+        "recorded_by": actor,
     })
     provider = payment_provider()
     if created:
@@ -305,22 +303,22 @@ def payment_card_start(
         payment.provider = provider.name
         payment.provider_reference = session.reference
         payment.save(update_fields=["provider", "provider_reference"])
-        on_behalf_of = member.user if getattr(actor, "pk", None) not in {None, member.user_id} and purpose != PaymentPurpose.GIFT else None
+        for_member = actor is not None and actor.pk != member.user_id and purpose != PaymentPurpose.GIFT
+        on_behalf_of = member.user if for_member else None
         audit_record(
             actor=actor, action="circles.payment_card_start", target=payment, on_behalf_of=on_behalf_of,
-            request=request, after={"purpose": purpose, "amount_pence": amount, "bundle": bundle.pk if bundle else None},
+            after={"purpose": purpose, "amount_pence": amount, "bundle": bundle.pk if bundle else None},
         )
     return payment
 
 
-def payment_card_redirect_url(payment: Payment) -> str:
+def payment_card_redirect_url(*, payment: Payment) -> str:
     """Where to send the payer to pay ``payment`` (the provider's page)."""
     return reverse("circles:card_page", kwargs={"slug": payment.circle.slug, "reference": payment.provider_reference})
 
 
 @transaction.atomic
-def payment_card_confirm(*, reference: str, outcome: dict[str, str], actor: Any = None,
-                         request: HttpRequest | None = None) -> Payment:
+def payment_card_confirm(*, reference: str, outcome: dict[str, str], actor: User | None = None) -> Payment:
     """Finish the card payment with this provider reference, as the provider reports it.
     Paid: the payment is marked paid and applied; declined: marked failed.  A payment that is
     already finished is returned as it is (a page sent twice pays once).  Raises
@@ -336,9 +334,9 @@ def payment_card_confirm(*, reference: str, outcome: dict[str, str], actor: Any 
     payment.completed_at = timezone.now()
     payment.save(update_fields=["status", "completed_at"])
     if paid:
-        _apply(payment, actor=actor if getattr(actor, "is_authenticated", False) else None, on_behalf_of=None)
+        _apply(payment, actor=actor, on_behalf_of=None)
     audit_record(
         actor=actor, action="circles.payment_card_paid" if paid else "circles.payment_card_declined",
-        target=payment, request=request, after={"status": payment.status},
+        target=payment, after={"status": payment.status},
     )
     return payment

@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import (
     OPEN_REFERRAL_STATUSES,
     Circle,
@@ -130,19 +129,19 @@ def _key(idempotency_key: str) -> str:
     return key
 
 
-def _same_form(existing: Referral, *, direction: str, actor: Any) -> Referral:
+def _same_form(existing: Referral, *, direction: str, actor: User) -> Referral:
     """The referral this form already made, or a refusal when the key belongs to another."""
-    if existing.direction != direction or existing.created_by_id != getattr(actor, "pk", None):
+    if existing.direction != direction or existing.created_by_id != actor.pk:
         raise ValidationError(_("The form was missing a part. Go back, reload the page and try again."))
     return existing
 
 
-def referral_link(referral: Referral) -> str:
+def referral_link(*, referral: Referral) -> str:
     """The referral's page, behind sign-in (the only thing emails carry about it)."""
     return site_url(reverse("circles:referral", kwargs={"pk": referral.pk}))
 
 
-def partner_answerers_emails(organisation: Organisation) -> list[str]:
+def partner_answerers_emails(*, organisation: Organisation) -> list[str]:
     """The administrators and responders of ``organisation``; when it has none, those of the
     nearest organisation above it that has some.  One query."""
     rows = list(
@@ -158,8 +157,8 @@ def partner_answerers_emails(organisation: Organisation) -> list[str]:
 
 @transaction.atomic
 def referral_in_create(
-    *, circle: Circle, partner: Organisation, actor: Any, person: ReferredPerson, consent: bool,
-    idempotency_key: str, request: HttpRequest | None = None,
+    *, circle: Circle, partner: Organisation, actor: User, person: ReferredPerson, consent: bool,
+    idempotency_key: str,
 ) -> tuple[Referral, bool]:
     """Refer someone to ``circle`` for ``partner``, by the partner's staff or a coordinator.
     The person must have agreed (``consent``: the time is recorded) and be reachable by phone
@@ -195,22 +194,22 @@ def referral_in_create(
         return Referral.objects.get(circle=circle, idempotency_key=key), False
     # The log names the parties, never the person's details: they may not be a user and the
     # log outlives the referral's retention.
-    audit_record(actor=actor, action="circles.referral_in_create", target=referral, request=request,
+    audit_record(actor=actor, action="circles.referral_in_create", target=referral,
                  after={"partner": partner.pk, "consent": True})
     emails = coordinator_emails(circle_id=circle.pk)
     if emails:
         email_send(
             to=emails, subject=_("New referral to %(circle)s") % {"circle": circle.name},
             template="circles/email/referral_in_new.txt",
-            context={"circle": circle, "partner": partner, "link": referral_link(referral)},
+            context={"circle": circle, "partner": partner, "link": referral_link(referral=referral)},
         )
     return referral, True
 
 
 @transaction.atomic
 def referral_out_create(
-    *, member: Member, partner: Organisation, actor: Any, reason: str, consent: bool, idempotency_key: str,
-    needs: str = "", phone: str = "", email: str = "", postcode: str = "", request: HttpRequest | None = None,
+    *, member: Member, partner: Organisation, actor: User, reason: str, consent: bool, idempotency_key: str,
+    needs: str = "", phone: str = "", email: str = "", postcode: str = "",
 ) -> tuple[Referral, bool]:
     """A coordinator refers ``member`` to ``partner`` with the member's agreement, sharing only
     the contact details given (``phone``, ``email``, ``postcode``: the coordinator leaves out
@@ -246,22 +245,21 @@ def referral_out_create(
     except IntegrityError:
         return Referral.objects.get(circle=circle, idempotency_key=key), False
     audit_record(actor=actor, action="circles.referral_out_create", target=referral, on_behalf_of=member.user,
-                 request=request, after={"partner": partner.pk, "consent": True,
-                                         "shared": sorted(n for n in ("phone", "email", "postcode")
-                                                          if getattr(person, n))})
-    emails = partner_answerers_emails(partner)
+                 after={"partner": partner.pk, "consent": True,
+                        "shared": sorted(n for n in ("phone", "email", "postcode") if getattr(person, n))})
+    emails = partner_answerers_emails(organisation=partner)
     if emails:
         email_send(
             to=emails, subject=_("New referral from %(circle)s") % {"circle": circle.name},
             template="circles/email/referral_out_new.txt",
-            context={"circle": circle, "partner": partner, "link": referral_link(referral)},
+            context={"circle": circle, "partner": partner, "link": referral_link(referral=referral)},
         )
     return referral, True
 
 
 @transaction.atomic
 def referral_update(
-    *, referral: Referral, actor: Any, status: str, outcome: str = "", request: HttpRequest | None = None,
+    *, referral: Referral, actor: User, status: str, outcome: str = "",
 ) -> Referral:
     """Say what happened: move the referral on (in touch) or end it (accepted, declined,
     closed; ``closed_at`` is set) with a note of the outcome, required when it is declined or
@@ -294,13 +292,13 @@ def referral_update(
     if status in ENDED_STATUSES:
         locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
-    audit_record(actor=actor, action="circles.referral_update", target=locked, request=request,
+    audit_record(actor=actor, action="circles.referral_update", target=locked,
                  before={"status": before}, after={"status": status})
     _tell_the_other_side(locked, actor)
     return locked
 
 
-def _tell_the_other_side(referral: Referral, actor: Any) -> None:
+def _tell_the_other_side(referral: Referral, actor: User) -> None:
     """The other side hears what happened, by email with a link and no personal details: for a
     referral in, the partner's staff member who made it (if they may still see it); for a
     referral out, the circle's coordinators.  The person who made the change is not told."""
@@ -318,14 +316,14 @@ def _tell_the_other_side(referral: Referral, actor: Any) -> None:
             to=recipients, subject=_("A referral has moved on: %(status)s") % {"status": referral.get_status_display()},
             template="circles/email/referral_updated.txt",
             context={"circle": referral.circle, "partner": referral.partner, "status": referral.get_status_display(),
-                     "incoming": referral.direction == ReferralDirection.IN, "link": referral_link(referral)},
+                     "incoming": referral.direction == ReferralDirection.IN, "link": referral_link(referral=referral)},
         )
 
 
 @transaction.atomic
 def referral_join(
-    *, referral: Referral, actor: Any, details: MemberDetails, email: str, eligibility_confirmed: bool,
-    consent: bool, request: HttpRequest | None = None,
+    *, referral: Referral, actor: User, details: MemberDetails, email: str, eligibility_confirmed: bool,
+    consent: bool,
 ) -> Member:
     """A coordinator joins up the person referred in (``member_join_assisted``: the same checks
     and the same audit), and the referral becomes accepted and points at the new member, in
@@ -341,20 +339,19 @@ def referral_join(
         raise ValidationError(_("This referral has ended, so it cannot be changed."))
     member = member_join_assisted(
         circle=locked.circle, actor=actor, details=details, email=email, eligibility_confirmed=eligibility_confirmed,
-        consent=consent, request=request,
+        consent=consent,
     )
     locked.member = member
     locked.status = ReferralStatus.ACCEPTED
     locked.closed_at = timezone.now()
     locked.save(update_fields=["member", "status", "closed_at", "updated_at"])
     audit_record(actor=actor, action="circles.referral_join", target=locked, on_behalf_of=member.user,
-                 request=request, after={"member": member.pk, "status": ReferralStatus.ACCEPTED})
+                 after={"member": member.pk, "status": ReferralStatus.ACCEPTED})
     return member
 
 
 @transaction.atomic
-def referral_link_member(*, referral: Referral, member: Member, actor: Any,
-                         request: HttpRequest | None = None) -> Referral:
+def referral_link_member(*, referral: Referral, member: Member, actor: User) -> Referral:
     """A coordinator records that the person referred in is already a member (they joined by
     themselves, or were joined up another way): the referral points at that member and is
     accepted.  The member must belong to the referral's circle.  Linking the same member
@@ -374,7 +371,7 @@ def referral_link_member(*, referral: Referral, member: Member, actor: Any,
     locked.status = ReferralStatus.ACCEPTED
     locked.closed_at = timezone.now()
     locked.save(update_fields=["member", "status", "closed_at", "updated_at"])
-    audit_record(actor=actor, action="circles.referral_link_member", target=locked, request=request,
+    audit_record(actor=actor, action="circles.referral_link_member", target=locked,
                  after={"member": member.pk, "status": ReferralStatus.ACCEPTED})
     return locked
 

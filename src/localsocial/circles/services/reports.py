@@ -7,13 +7,11 @@ good as its assumptions and a funder may ask who chose them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import Circle, HelpCategory, SavingsBasis, SavingsProxy
 from localsocial.circles.selectors.membership import coordinator_required
 from localsocial.core.services import audit_record, model_snapshot
@@ -48,8 +46,8 @@ def _validate(category: str, basis: str, value_pence: int, attribution_percent: 
 
 @transaction.atomic
 def savings_proxy_set(
-    *, circle: Circle, actor: Any, category: str, basis: str, value_pence: int, attribution_percent: int,
-    source: str, request: HttpRequest | None = None,
+    *, circle: Circle, actor: User, category: str, basis: str, value_pence: int, attribution_percent: int,
+    source: str,
 ) -> tuple[SavingsProxy, bool]:
     """Set the value one kind of help is assumed to save public services (one per kind per
     circle): added if there is none, changed otherwise.  Returns ``(proxy, changed)``; the same
@@ -68,7 +66,7 @@ def savings_proxy_set(
             # Another coordinator added it at the same moment: change theirs instead.
             proxy = SavingsProxy.objects.select_for_update().get(circle=circle, category=category)
         else:
-            audit_record(actor=actor, action="circles.savings_proxy_set", target=proxy, request=request,
+            audit_record(actor=actor, action="circles.savings_proxy_set", target=proxy,
                          after=model_snapshot(proxy, PROXY_FIELDS))
             return proxy, True
     if all(getattr(proxy, name) == value for name, value in wanted.items()):
@@ -78,20 +76,20 @@ def savings_proxy_set(
         setattr(proxy, name, value)
     proxy.updated_by = actor
     proxy.save()
-    audit_record(actor=actor, action="circles.savings_proxy_set", target=proxy, request=request,
+    audit_record(actor=actor, action="circles.savings_proxy_set", target=proxy,
                  before=before, after=model_snapshot(proxy, PROXY_FIELDS))
     return proxy, True
 
 
 @transaction.atomic
-def savings_proxy_remove(*, circle: Circle, actor: Any, category: str, request: HttpRequest | None = None) -> bool:
+def savings_proxy_remove(*, circle: Circle, actor: User, category: str) -> bool:
     """Stop counting one kind of help in the estimate.  Returns False when it had no value
     (already removed): safe to send twice."""
     coordinator_required(actor, circle)
     proxy = SavingsProxy.objects.select_for_update().filter(circle=circle, category=category).first()
     if proxy is None:
         return False
-    audit_record(actor=actor, action="circles.savings_proxy_remove", target=proxy, request=request,
+    audit_record(actor=actor, action="circles.savings_proxy_remove", target=proxy,
                  before=model_snapshot(proxy, PROXY_FIELDS))
     proxy.delete()
     return True

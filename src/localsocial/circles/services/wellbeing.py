@@ -28,11 +28,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from localsocial.accounts.models import User
 from localsocial.circles.models import (
     Circle,
     ContactPreference,
@@ -57,10 +57,10 @@ def interval_days() -> int:
     return int(getattr(settings, "CIRCLES_WELLBEING_INTERVAL_DAYS", 91))
 
 
-def _acting_for(actor: Any, member: Member) -> bool:
+def _acting_for(actor: User, member: Member) -> bool:
     """True when ``actor`` acts for ``member`` (and may: a coordinator of the member's
     circle); PermissionDenied for anyone else."""
-    if actor is not None and getattr(actor, "pk", None) == member.user_id:
+    if actor is not None and actor.pk == member.user_id:
         return False
     if actor is None or not actor.has_perm("circles.coordinate", member.circle):
         raise PermissionDenied(_("Only the member or the circle's coordinators can do this."))
@@ -68,8 +68,7 @@ def _acting_for(actor: Any, member: Member) -> bool:
 
 
 @transaction.atomic
-def wellbeing_opt_set(*, member: Member, actor: Any, opt_in: bool, consent: bool = False,
-                      request: HttpRequest | None = None) -> Member:
+def wellbeing_opt_set(*, member: Member, actor: User, opt_in: bool, consent: bool = False) -> Member:
     """Say yes (``opt_in``) or no to wellbeing check-ins for ``member``, by the member or by a
     coordinator of their circle for them.  A coordinator saying yes for someone must confirm
     they agreed (``consent``); saying no needs no proof.  Setting what is already set changes
@@ -86,7 +85,7 @@ def wellbeing_opt_set(*, member: Member, actor: Any, opt_in: bool, consent: bool
             after["consent"] = bool(consent) if opt_in else None
         audit_record(actor=actor, action=ACTION_OPT_IN if opt_in else ACTION_OPT_OUT, target=member,
                      before={"wellbeing_opt_in": not opt_in}, after=after,
-                     on_behalf_of=member.user if acting_for else None, request=request)
+                     on_behalf_of=member.user if acting_for else None)
     return member
 
 
@@ -121,8 +120,8 @@ class Recorded:
 
 
 @transaction.atomic
-def wellbeing_checkin_record(*, member: Member, actor: Any, answers: Answers, taken_on: dt.date | None = None,
-                             request: HttpRequest | None = None) -> Recorded:
+def wellbeing_checkin_record(*, member: Member, actor: User, answers: Answers,
+                             taken_on: dt.date | None = None) -> Recorded:
     """Keep ``member``'s answers for ``taken_on`` (today by default), by the member or by a
     coordinator of their circle asking on the phone (then ``entered_by`` is the coordinator
     and the audit log records it as done for the member).
@@ -160,7 +159,7 @@ def wellbeing_checkin_record(*, member: Member, actor: Any, answers: Answers, ta
         else:
             audit_record(actor=actor, action=ACTION_RECORD, target=member, after={
                 "taken_on": day, "score": answers.score, "assisted": acting_for},
-                on_behalf_of=member.user if acting_for else None, request=request)
+                on_behalf_of=member.user if acting_for else None)
             return Recorded(checkin, "created")
     if all(getattr(existing, name) == value for name, value in values.items()):
         return Recorded(existing, "same")
@@ -173,7 +172,7 @@ def wellbeing_checkin_record(*, member: Member, actor: Any, answers: Answers, ta
     audit_record(actor=actor, action=ACTION_RECORD, target=member,
                  before={"taken_on": day, "score": before_score},
                  after={"taken_on": day, "score": answers.score, "assisted": acting_for, "replaced": True},
-                 on_behalf_of=member.user if acting_for else None, request=request)
+                 on_behalf_of=member.user if acting_for else None)
     return Recorded(existing, "changed")
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.accounts.rules import is_site_admin
 from localsocial.circles.forms.coordinate import (
     BundleForm,
@@ -123,9 +124,9 @@ def member_new(request: HttpRequest, circle: Circle) -> HttpResponse:
         if form.is_valid():
             try:
                 member = member_join_assisted(
-                    circle=circle, actor=request.user, details=form.details(), email=form.cleaned_data["email"],
+                    circle=circle, actor=signed_in_actor(request), details=form.details(), email=form.cleaned_data["email"],
                     eligibility_confirmed=bool(form.cleaned_data.get("eligibility_confirmed")) or not circle.minimum_age,
-                    consent=form.cleaned_data["consent"], request=request,
+                    consent=form.cleaned_data["consent"],
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -146,7 +147,7 @@ def member_detail(request: HttpRequest, circle: Circle, member_id: int) -> HttpR
     detail = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
     return render(request, "circles/coordinate/member.html", _context(
         circle, page_title=detail.member.display_name, detail=detail, member=detail.member,
-        gift_code=member_gift_code(detail.member),
+        gift_code=member_gift_code(member=detail.member),
         back_href=reverse("circles:coordinate_members", kwargs={"slug": circle.slug}),
     ))
 
@@ -159,7 +160,7 @@ def member_details(request: HttpRequest, circle: Circle, member_id: int) -> Http
         form = MemberDetailsForm(request.POST)
         if form.is_valid():
             try:
-                member_details_update(member=member, actor=request.user, details=form.details(), request=request)
+                member_details_update(member=member, actor=signed_in_actor(request), details=form.details())
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -193,9 +194,10 @@ def payment_new(request: HttpRequest, circle: Circle, member_id: int) -> HttpRes
                 amount = bundle.price_pence if bundle else _fee_due(detail)
             try:
                 _payment, created = payment_record(
-                    circle=circle, member=member, actor=request.user, purpose=data["purpose"], method=data["method"],
+                    circle=circle, member=member, actor=signed_in_actor(request), purpose=data["purpose"],
+                    method=data["method"],
                     amount_pence=amount, bundle=bundle, reference=data["reference"],
-                    idempotency_key=f"record:{data['idempotency_key']}", request=request,
+                    idempotency_key=f"record:{data['idempotency_key']}",
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -230,10 +232,10 @@ def gift_new(request: HttpRequest, circle: Circle, member_id: int) -> HttpRespon
             bundle = form.chosen_bundle()
             try:
                 _payment, created = payment_record(
-                    circle=circle, member=member, actor=request.user, purpose=PaymentPurpose.GIFT,
+                    circle=circle, member=member, actor=signed_in_actor(request), purpose=PaymentPurpose.GIFT,
                     method=data["method"], amount_pence=bundle.price_pence if bundle else 0, bundle=bundle,
                     reference=data["reference"], payer_name=data["payer_name"], payer_email=data["payer_email"],
-                    idempotency_key=f"record:{data['idempotency_key']}", request=request,
+                    idempotency_key=f"record:{data['idempotency_key']}",
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -257,8 +259,8 @@ def grant(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                member_tokens_grant(member=member, actor=request.user, quarters=data["tokens"], memo=data["memo"],
-                                    idempotency_key=data["idempotency_key"], request=request)
+                member_tokens_grant(member=member, actor=signed_in_actor(request), quarters=data["tokens"],
+                                    memo=data["memo"], idempotency_key=data["idempotency_key"])
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -289,7 +291,7 @@ def circle_settings(request: HttpRequest, circle: Circle) -> HttpResponse:
         form = CircleSettingsForm(request.POST)
         if form.is_valid():
             try:
-                circle_services.circle_settings_update(circle=circle, actor=request.user, request=request,
+                circle_services.circle_settings_update(circle=circle, actor=signed_in_actor(request),
                                                        **form.changes())
             except ValidationError as error:
                 form_errors_apply(form, error, {"annual_fee_pence": "annual_fee", "welcome_quarters": "welcome_tokens",
@@ -325,8 +327,8 @@ def bundles(request: HttpRequest, circle: Circle) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                circle_services.bundle_save(circle=circle, actor=request.user, name=data["name"],
-                                            quarters=data["tokens"], price_pence=data["price"], request=request)
+                circle_services.bundle_save(circle=circle, actor=signed_in_actor(request), name=data["name"],
+                                            quarters=data["tokens"], price_pence=data["price"])
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -348,8 +350,8 @@ def bundle_edit(request: HttpRequest, circle: Circle, bundle_id: int) -> HttpRes
         if form.is_valid():
             data = form.cleaned_data
             try:
-                circle_services.bundle_save(circle=circle, actor=request.user, bundle=bundle, name=data["name"],
-                                            quarters=data["tokens"], price_pence=data["price"], request=request)
+                circle_services.bundle_save(circle=circle, actor=signed_in_actor(request), bundle=bundle, name=data["name"],
+                                            quarters=data["tokens"], price_pence=data["price"])
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -369,7 +371,7 @@ def bundle_edit(request: HttpRequest, circle: Circle, bundle_id: int) -> HttpRes
 def bundle_on_sale(request: HttpRequest, circle: Circle, bundle_id: int) -> HttpResponse:
     bundle = _bundle_in(circle, bundle_id)
     on_sale = request.POST.get("on_sale") == "1"
-    circle_services.bundle_withdraw(bundle=bundle, actor=request.user, on_sale=on_sale, request=request)
+    circle_services.bundle_withdraw(bundle=bundle, actor=signed_in_actor(request), on_sale=on_sale)
     messages.success(request, _("%(name)s is on sale again.") % {"name": bundle.name} if on_sale
                      else _("%(name)s is no longer on sale.") % {"name": bundle.name})
     return redirect("circles:coordinate_bundles", slug=circle.slug)
@@ -384,7 +386,7 @@ def partners(request: HttpRequest, circle: Circle) -> HttpResponse:
                 partner_id = int(request.POST["remove"])
             except ValueError as error:
                 raise Http404 from error
-            if circle_services.partner_remove(circle=circle, actor=request.user, partner_id=partner_id, request=request):
+            if circle_services.partner_remove(circle=circle, actor=signed_in_actor(request), partner_id=partner_id):
                 messages.success(request, _("The partner is removed."))
         else:
             chosen = str(request.POST.get("organisation", ""))
@@ -392,7 +394,7 @@ def partners(request: HttpRequest, circle: Circle) -> HttpResponse:
             if organisation is None:
                 messages.error(request, _("Choose an organisation from the list"))
             else:
-                circle_services.partner_add(circle=circle, actor=request.user, organisation=organisation, request=request)
+                circle_services.partner_add(circle=circle, actor=signed_in_actor(request), organisation=organisation)
                 messages.success(request, _("%(name)s is now a partner.") % {"name": organisation.name})
         return redirect("circles:coordinate_partners", slug=circle.slug)
     query = " ".join(request.GET.get("q", "").split())[:100]
@@ -411,7 +413,7 @@ def coordinators(request: HttpRequest, circle: Circle) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             coordinator, created = circle_services.coordinator_add_by_email(
-                circle=circle, actor=request.user, email=form.cleaned_data["email"], request=request)
+                circle=circle, actor=signed_in_actor(request), email=form.cleaned_data["email"])
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
@@ -438,8 +440,7 @@ def coordinator_remove(request: HttpRequest, circle: Circle, coordinator_id: int
     error = ""
     if request.method == "POST":
         try:
-            circle_services.coordinator_remove(circle=circle, actor=request.user, coordinator_id=coordinator.pk,
-                                               request=request)
+            circle_services.coordinator_remove(circle=circle, actor=signed_in_actor(request), coordinator_id=coordinator.pk)
         except ValidationError as problem:
             error = " ".join(problem.messages)
         else:
@@ -472,8 +473,8 @@ def circle_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             circle = circle_services.circle_create(
-                actor=request.user, details=form.details(),
-                coordinator_email=form.cleaned_data["coordinator_email"], request=request)
+                actor=signed_in_actor(request), details=form.details(),
+                coordinator_email=form.cleaned_data["coordinator_email"])
         except ValidationError as error:
             form_errors_apply(form, error, {"annual_fee_pence": "annual_fee"})
         else:

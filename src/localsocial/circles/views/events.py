@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.circles.forms.coordinate import MemberSearchForm
 from localsocial.circles.forms.events import (
     EVENT_FIELD_NAMES,
@@ -130,7 +131,7 @@ def event_page(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
         form = AnswerForm(request.POST)
         if form.is_valid():
             try:
-                rsvp = services.rsvp_set(event=event, member=member, actor=request.user, request=request,
+                rsvp = services.rsvp_set(event=event, member=member, actor=signed_in_actor(request),
                                          **form.arguments())
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -252,8 +253,8 @@ def event_new(request: HttpRequest, circle: Circle) -> HttpResponse:
         form = EventForm(request.POST)
         if form.is_valid():
             try:
-                event = services.event_create(circle=circle, actor=request.user, details=form.details(),
-                                              idempotency_key=form.cleaned_data.get("key") or "", request=request)
+                event = services.event_create(circle=circle, actor=signed_in_actor(request), details=form.details(),
+                                              idempotency_key=form.cleaned_data.get("key") or "")
             except ValidationError as error:
                 form_errors_apply(form, error, EVENT_FIELD_NAMES)
             else:
@@ -279,7 +280,7 @@ def event_edit(request: HttpRequest, circle: Circle, event_id: int) -> HttpRespo
         form = EventForm(request.POST)
         if form.is_valid():
             try:
-                services.event_update(event=event, actor=request.user, details=form.details(), request=request)
+                services.event_update(event=event, actor=signed_in_actor(request), details=form.details())
             except ValidationError as error:
                 form_errors_apply(form, error, EVENT_FIELD_NAMES)
             else:
@@ -304,8 +305,8 @@ def event_cancel(request: HttpRequest, circle: Circle, event_id: int) -> HttpRes
         form = CancelForm(request.POST)
         if form.is_valid():
             try:
-                result = services.event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"],
-                                               request=request)
+                result = services.event_cancel(event=event, actor=signed_in_actor(request),
+                                               reason=form.cleaned_data["reason"])
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -403,7 +404,7 @@ def event_answer_for(request: HttpRequest, circle: Circle, event_id: int, member
         form = AnswerForm(request.POST)
         if form.is_valid():
             try:
-                rsvp = services.rsvp_set(event=event, member=member, actor=request.user, request=request,
+                rsvp = services.rsvp_set(event=event, member=member, actor=signed_in_actor(request),
                                          **form.arguments())
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -428,7 +429,7 @@ def event_attendance(request: HttpRequest, circle: Circle, event_id: int) -> Htt
     form = AttendanceForm(request.POST or None, rsvps=going)
     if request.method == "POST" and form.is_valid():
         try:
-            services.attendance_mark(event=event, actor=request.user, attended=form.marks(), request=request)
+            services.attendance_mark(event=event, actor=signed_in_actor(request), attended=form.marks())
         except ValidationError as error:
             form_errors_apply(form, error)
         else:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.circles.forms.help import (
     ASK_FIELD_NAMES,
     AskForHelpForm,
@@ -57,7 +58,7 @@ def _ask_page(
         if form.is_valid():
             try:
                 services.help_request_create(
-                    member=member, actor=request.user, offer=offer, request=request, **form.arguments()
+                    member=member, actor=signed_in_actor(request), offer=offer, **form.arguments()
                 )
             except ValidationError as error:
                 form_errors_apply(form, error, ASK_FIELD_NAMES)
@@ -122,7 +123,7 @@ def help_mine(request: HttpRequest) -> HttpResponse:
 def help_request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     help_request = selectors.help_request_get_for_member(user=request.user, request_id=pk)
     try:
-        services.help_request_cancel(help_request=help_request, actor=request.user, request=request)
+        services.help_request_cancel(help_request=help_request, actor=signed_in_actor(request))
     except ValidationError as error:
         _errors_as_messages(request, error)
     else:
@@ -155,7 +156,7 @@ def offer_new(request: HttpRequest, slug: str) -> HttpResponse:
         form = OfferForm(request.POST)
         if form.is_valid():
             try:
-                services.offer_create(helper=helper, actor=request.user, request=request, **form.cleaned_data)
+                services.offer_create(helper=helper, actor=signed_in_actor(request), **form.cleaned_data)
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -179,7 +180,7 @@ def _helper_profile_page(request: HttpRequest, helper: Helper, *, by_coordinator
         if form.is_valid():
             try:
                 helper_profile_set(helper=helper, categories=form.cleaned_data["skills"], slots=form.slots(),
-                                   actor=request.user, request=request)
+                                   actor=signed_in_actor(request))
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -224,7 +225,7 @@ def helper_vetting(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         form = HelperVettingForm(request.POST)
         if form.is_valid():
             try:
-                helper_vetting_update(helper=helper, actor=request.user, request=request, **form.cleaned_data)
+                helper_vetting_update(helper=helper, actor=signed_in_actor(request), **form.cleaned_data)
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -246,7 +247,7 @@ def member_become_helper_page(request: HttpRequest, slug: str, member_id: int) -
     member = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
     if request.method == "POST":
         try:
-            helper = member_become_helper(member=member, actor=request.user, request=request)
+            helper = member_become_helper(member=member, actor=signed_in_actor(request))
         except ValidationError as error:
             _errors_as_messages(request, error)
         else:
@@ -286,7 +287,7 @@ def help_candidates(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.error(request, _("Choose a helper from the list"))
         else:
             try:
-                services.match_propose(help_request=help_request, helper=helper, actor=request.user, request=request)
+                services.match_propose(help_request=help_request, helper=helper, actor=signed_in_actor(request))
             except ValidationError as error:
                 _errors_as_messages(request, error)
             else:
@@ -307,7 +308,7 @@ def match_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
     match = selectors.match_get_for_coordinator(circle=circle, match_id=pk)
     try:
-        services.match_withdraw(match=match, actor=request.user, request=request)
+        services.match_withdraw(match=match, actor=signed_in_actor(request))
     except ValidationError as error:
         _errors_as_messages(request, error)
     else:
@@ -340,8 +341,7 @@ def match_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeclineForm(request.POST)
     reason = form.cleaned_data.get("decline_reason", "") if form.is_valid() else ""
     try:
-        visit = services.match_respond(match=match, actor=request.user, accept=accept, decline_reason=reason,
-                                       request=request)
+        visit = services.match_respond(match=match, actor=signed_in_actor(request), accept=accept, decline_reason=reason)
     except ValidationError as error:
         _errors_as_messages(request, error)
         return redirect("circles:help_visits")
@@ -372,7 +372,7 @@ def help_visit(request: HttpRequest, pk: int) -> HttpResponse:
 def _visit_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
     access = selectors.visit_get_for_user(user=request.user, visit_id=pk)
     try:
-        action(visit=access.visit, actor=request.user, request=request)
+        action(visit=access.visit, actor=signed_in_actor(request))
     except ValidationError as error:
         _errors_as_messages(request, error)
     else:
@@ -414,7 +414,7 @@ def visit_feedback(request: HttpRequest, pk: int) -> HttpResponse:
         form = FeedbackForm(request.POST)
         if form.is_valid():
             try:
-                services.visit_feedback_give(visit=access.visit, actor=request.user, request=request, **form.cleaned_data)
+                services.visit_feedback_give(visit=access.visit, actor=signed_in_actor(request), **form.cleaned_data)
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -439,7 +439,7 @@ def visit_incident(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.incident_report(
-                    circle=visit.circle, visit=visit, actor=request.user, request=request,
+                    circle=visit.circle, visit=visit, actor=signed_in_actor(request),
                     description=form.cleaned_data["description"], anyone_hurt=form.cleaned_data["anyone_hurt"],
                     idempotency_key=form.cleaned_data.get("key") or "",
                 )
@@ -467,7 +467,7 @@ def circle_incident(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 services.incident_report(
-                    circle=circle, actor=request.user, request=request,
+                    circle=circle, actor=signed_in_actor(request),
                     description=form.cleaned_data["description"], anyone_hurt=form.cleaned_data["anyone_hurt"],
                     idempotency_key=form.cleaned_data.get("key") or "",
                 )

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from localsocial.accounts import ratelimits
+from localsocial.accounts.actors import actor_or_none, signed_in_actor
 from localsocial.accounts.rules import is_site_admin
 from localsocial.circles.forms.membership import (
     CardPaymentForm,
@@ -123,9 +124,9 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 member, created = member_join(
-                    circle=circle, user=request.user, details=form.details(),
+                    circle=circle, user=signed_in_actor(request), details=form.details(),
                     eligibility_confirmed=bool(form.cleaned_data.get("eligibility_confirmed")) or not circle.minimum_age,
-                    terms_agreed=bool(form.cleaned_data.get("terms_agreed")), request=request,
+                    terms_agreed=bool(form.cleaned_data.get("terms_agreed")),
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -167,7 +168,7 @@ def membership(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _gift(member: Member) -> dict[str, str]:
-    code = member_gift_code(member)
+    code = member_gift_code(member=member)
     path = reverse("circles:gift", kwargs={"slug": member.circle.slug})
     return {"gift_code": code, "gift_url": site_url(f"{path}?{urlencode({'code': code})}")}
 
@@ -191,7 +192,7 @@ def membership_details(request: HttpRequest, slug: str) -> HttpResponse:
         form = MemberDetailsForm(request.POST)
         if form.is_valid():
             try:
-                member_details_update(member=member, actor=request.user, details=form.details(), request=request)
+                member_details_update(member=member, actor=signed_in_actor(request), details=form.details())
             except ValidationError as error:
                 form_errors_apply(form, error)
             else:
@@ -225,15 +226,15 @@ def membership_pay(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         try:
             payment = payment_card_start(
-                member=member, purpose=purpose, bundle=form.chosen_bundle(), actor=request.user,
-                idempotency_key=form.cleaned_data["idempotency_key"], request=request,
+                member=member, purpose=purpose, bundle=form.chosen_bundle(), actor=signed_in_actor(request),
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
             if payment.status != PaymentStatus.PENDING:
                 return redirect("circles:card_done", slug=slug, reference=payment.provider_reference)
-            return redirect(payment_card_redirect_url(payment))
+            return redirect(payment_card_redirect_url(payment=payment))
     return _private(render(request, "circles/membership.html", _common(
         page_title=_("Error: ") + _("Your membership of %(circle)s") % {"circle": member.circle.name}, page=page,
         member=member, circle=member.circle, **_gift(member), pay_error=error,
@@ -265,7 +266,7 @@ def card_page(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
     if request.method == "POST" or payment.status != PaymentStatus.PENDING:
         if payment.status == PaymentStatus.PENDING:
             payment_card_confirm(reference=reference, outcome={"result": str(request.POST.get("result", ""))},
-                                 actor=request.user, request=request)
+                                 actor=actor_or_none(request))
         return redirect("circles:card_done", slug=slug, reference=reference)
     return _private(render(request, "circles/card_page.html", _common(
         page_title=_("Pay by card"), payment=payment, what=_payment_for(payment),
@@ -296,7 +297,7 @@ def gift(request: HttpRequest, slug: str) -> HttpResponse:
         if ratelimits.attempt_limited(request, group="circles.gift", keys=[ratelimits.ip_key()], rate_=gift_rate()):
             return rate_limited(request)
         if form.is_valid() and not form.honeypot_filled():
-            member_id = member_id_from_gift_code(form.cleaned_data["gift_code"])
+            member_id = member_id_from_gift_code(code=form.cleaned_data["gift_code"])
             member = (
                 Member.objects.select_related("circle", "user").filter(circle=circle, pk=member_id).first()
                 if member_id else None
@@ -308,16 +309,15 @@ def gift(request: HttpRequest, slug: str) -> HttpResponse:
                 try:
                     payment = payment_card_start(
                         member=member, purpose=PaymentPurpose.GIFT, bundle=form.chosen_bundle(),
-                        idempotency_key=form.cleaned_data["idempotency_key"], actor=request.user,
+                        idempotency_key=form.cleaned_data["idempotency_key"], actor=actor_or_none(request),
                         payer_name=form.cleaned_data["payer_name"], payer_email=form.cleaned_data["payer_email"],
-                        request=request,
                     )
                 except ValidationError as error:
                     form_errors_apply(form, error)
                 else:
                     if payment.status != PaymentStatus.PENDING:
                         return redirect("circles:card_done", slug=slug, reference=payment.provider_reference)
-                    return redirect(payment_card_redirect_url(payment))
+                    return redirect(payment_card_redirect_url(payment=payment))
         elif form.honeypot_filled():
             form.add_error(None, _("Leave the last box empty"))
     else:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.circles.forms.membership import AssistedJoinForm, new_key
 from localsocial.circles.forms.referrals import ReferInForm, ReferOutForm, ReferralUpdateForm
 from localsocial.circles.models import Circle, ReferralDirection, ReferralStatus
@@ -60,9 +61,8 @@ def refer_in(request: HttpRequest, slug: str) -> HttpResponse:
             assert partner is not None  # the field's choices are the partners
             try:
                 referral, created = services.referral_in_create(
-                    circle=circle, partner=partner, actor=request.user, person=form.person(),
+                    circle=circle, partner=partner, actor=signed_in_actor(request), person=form.person(),
                     consent=form.cleaned_data["consent"], idempotency_key=form.cleaned_data["idempotency_key"],
-                    request=request,
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -106,10 +106,10 @@ def refer_out(request: HttpRequest, circle: Circle, member_id: int) -> HttpRespo
             assert partner is not None
             try:
                 referral, created = services.referral_out_create(
-                    member=member, partner=partner, actor=request.user, reason=data["reason"],
+                    member=member, partner=partner, actor=signed_in_actor(request), reason=data["reason"],
                     needs=data.get("needs") or "", phone=data.get("person_phone") or "",
                     email=data.get("person_email") or "", postcode=data.get("person_postcode") or "",
-                    consent=data["consent"], idempotency_key=data["idempotency_key"], request=request,
+                    consent=data["consent"], idempotency_key=data["idempotency_key"],
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)
@@ -140,8 +140,8 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form = ReferralUpdateForm(request.POST, statuses=page.statuses)
             if form.is_valid():
                 try:
-                    services.referral_update(referral=referral, actor=request.user, status=form.cleaned_data["status"],
-                                             outcome=form.cleaned_data["outcome"], request=request)
+                    services.referral_update(referral=referral, actor=signed_in_actor(request),
+                                             status=form.cleaned_data["status"], outcome=form.cleaned_data["outcome"])
                 except ValidationError as error:
                     form_errors_apply(form, error)
                 else:
@@ -172,7 +172,7 @@ def referral_link(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose one of the members listed."))
         return redirect(_referral_url(referral.pk))
     try:
-        services.referral_link_member(referral=referral, member=member, actor=request.user, request=request)
+        services.referral_link_member(referral=referral, member=member, actor=signed_in_actor(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -199,9 +199,10 @@ def referral_join(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 member = services.referral_join(
-                    referral=referral, actor=request.user, details=form.details(), email=form.cleaned_data["email"],
+                    referral=referral, actor=signed_in_actor(request), details=form.details(),
+                    email=form.cleaned_data["email"],
                     eligibility_confirmed=bool(form.cleaned_data.get("eligibility_confirmed")) or not circle.minimum_age,
-                    consent=form.cleaned_data["consent"], request=request,
+                    consent=form.cleaned_data["consent"],
                 )
             except ValidationError as error:
                 form_errors_apply(form, error)

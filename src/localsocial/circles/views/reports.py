@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.circles.forms.membership import money
 from localsocial.circles.forms.reports import ReportPeriodForm, SavingsProxyForm
 from localsocial.circles.models import Circle, HelpCategory, SavingsBasis
@@ -304,9 +305,8 @@ def savings_proxies(request: HttpRequest, circle: Circle) -> HttpResponse:
         data = form.cleaned_data
         try:
             proxy, _changed = savings_proxy_set(
-                circle=circle, actor=request.user, category=data["category"], basis=data["basis"],
+                circle=circle, actor=signed_in_actor(request), category=data["category"], basis=data["basis"],
                 value_pence=data["value"], attribution_percent=data["attribution_percent"], source=data["source"],
-                request=request,
             )
         except ValidationError as error:
             form_errors_apply(form, error)
@@ -320,7 +320,7 @@ def savings_proxies(request: HttpRequest, circle: Circle) -> HttpResponse:
 @require_POST
 def savings_proxy_delete(request: HttpRequest, circle: Circle) -> HttpResponse:
     category = request.POST.get("category", "")
-    if savings_proxy_remove(circle=circle, actor=request.user, category=category, request=request):
+    if savings_proxy_remove(circle=circle, actor=signed_in_actor(request), category=category):
         messages.success(request, _("%(kind)s is no longer counted in the savings estimate.") % {
             "kind": HelpCategory(category).label})
     return redirect("circles:coordinate_savings_proxies", slug=circle.slug)

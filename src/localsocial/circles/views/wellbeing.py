@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.circles.forms.wellbeing import CheckInForm, OptForm
 from localsocial.circles.models import Circle, Member, MemberStatus
 from localsocial.circles.models.reports import LONELY_FROM
@@ -105,8 +106,7 @@ def mine(request: HttpRequest, slug: str) -> HttpResponse:
     form = CheckInForm(request.POST)
     if form.is_valid():
         try:
-            recorded = wellbeing_checkin_record(member=member, actor=request.user, answers=form.answers(),
-                                                request=request)
+            recorded = wellbeing_checkin_record(member=member, actor=signed_in_actor(request), answers=form.answers())
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
@@ -125,7 +125,7 @@ def mine_opt(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _mine(request, member, opt_form=form, status=400)
     opt_in = form.cleaned_data["opt_in"]
-    wellbeing_opt_set(member=member, actor=request.user, opt_in=opt_in, request=request)
+    wellbeing_opt_set(member=member, actor=signed_in_actor(request), opt_in=opt_in)
     messages.success(request, _("Thank you. You can answer the questions below.") if opt_in
                      else _("You will not be asked these questions. You can change your mind at any time."))
     return redirect("circles:wellbeing", slug=slug)
@@ -151,8 +151,8 @@ def member_checkins(request: HttpRequest, circle: Circle, member_id: int) -> Htt
     form = CheckInForm(request.POST, assisted=True)
     if form.is_valid():
         try:
-            recorded = wellbeing_checkin_record(member=member, actor=request.user, answers=form.answers(),
-                                                taken_on=form.cleaned_data.get("taken_on"), request=request)
+            recorded = wellbeing_checkin_record(member=member, actor=signed_in_actor(request), answers=form.answers(),
+                                                taken_on=form.cleaned_data.get("taken_on"))
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
@@ -169,8 +169,8 @@ def member_opt(request: HttpRequest, circle: Circle, member_id: int) -> HttpResp
     if form.is_valid():
         opt_in = form.cleaned_data["opt_in"]
         try:
-            wellbeing_opt_set(member=member, actor=request.user, opt_in=opt_in,
-                              consent=bool(form.cleaned_data.get("consent")), request=request)
+            wellbeing_opt_set(member=member, actor=signed_in_actor(request), opt_in=opt_in,
+                              consent=bool(form.cleaned_data.get("consent")))
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
