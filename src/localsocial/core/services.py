@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.http import HttpRequest
 
 from localsocial.core.logging import client_ip_var, request_id_var
 from localsocial.core.models import AuditEvent
@@ -33,11 +32,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def client_ip(request: HttpRequest | None = None) -> str | None:
-    """The client's address: the request's when a view passes one, otherwise the one the
-    middleware put in context for this request (None in a task or a command)."""
-    if request is not None:
-        return request.META.get("REMOTE_ADDR") or None
+def client_ip() -> str | None:
+    """The client's address, which RequestIdMiddleware put in context for this request (the
+    real one behind our proxies); None in a task or a command."""
     return client_ip_var.get()
 
 
@@ -49,9 +46,10 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     on_behalf_of: Any = None,
-    request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """Add one row to the audit log: who did what to which record, and what changed."""
+    """Add one row to the audit log: who did what to which record, and what changed.  The
+    request id and the client's address come from the context the middleware set (none
+    outside a request), so no caller passes the request."""
     actor_obj = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
         actor=actor_obj,
