@@ -16,10 +16,13 @@ Registering the same name twice replaces the earlier function, so reloading a mo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-ExportSection = Callable[[Any], Any]
-Eraser = Callable[[Any], None]
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
+
+ExportSection = Callable[["User"], Any]
+Eraser = Callable[["User"], None]
 
 _export_sections: dict[str, ExportSection] = {}
 _erasers: dict[str, Eraser] = {}

@@ -6,14 +6,18 @@ role predicates in their own rules, e.g. ``is_moderator`` for the stories modera
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import rules
 
-from localsocial.accounts.models import SiteRole
+from localsocial.accounts.models import SiteRole, User
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
-def _active(user: Any) -> bool:
+def _active(user: User | AnonymousUser) -> TypeGuard[User]:
+    """Signed in, active and not erased (so a ``User``, never the visitor)."""
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
@@ -22,30 +26,30 @@ def _active(user: Any) -> bool:
 
 
 @rules.predicate
-def is_site_admin(user: Any) -> bool:
+def is_site_admin(user: User | AnonymousUser) -> bool:
     return _active(user) and bool(user.is_site_admin)
 
 
 @rules.predicate
-def is_moderator(user: Any) -> bool:
+def is_moderator(user: User | AnonymousUser) -> bool:
     """Moderators, and site administrators, who may do anything a moderator may."""
     return _active(user) and (user.has_site_role(SiteRole.MODERATOR) or user.is_site_admin)
 
 
 @rules.predicate
-def is_circle_coordinator(user: Any) -> bool:
+def is_circle_coordinator(user: User | AnonymousUser) -> bool:
     return _active(user) and (user.has_site_role(SiteRole.CIRCLE_COORDINATOR) or user.is_site_admin)
 
 
 @rules.predicate
-def is_community_facilitator(user: Any) -> bool:
+def is_community_facilitator(user: User | AnonymousUser) -> bool:
     return _active(user) and (
         user.has_site_role(SiteRole.COMMUNITY_FACILITATOR) or user.is_site_admin
     )
 
 
 @rules.predicate
-def is_organisation_staff(user: Any) -> bool:
+def is_organisation_staff(user: User | AnonymousUser) -> bool:
     """Works for at least one organisation in the directory, in any role."""
     if not _active(user):
         return False
@@ -55,12 +59,12 @@ def is_organisation_staff(user: Any) -> bool:
 
 
 @rules.predicate
-def is_self(user: Any, target: Any) -> bool:
+def is_self(user: User | AnonymousUser, target: Any) -> bool:
     return _active(user) and target is not None and getattr(target, "pk", None) == user.pk
 
 
 @rules.predicate
-def target_is_erased(user: Any, target: Any) -> bool:
+def target_is_erased(user: User | AnonymousUser, target: Any) -> bool:
     return target is not None and getattr(target, "erased_at", None) is not None
 
 

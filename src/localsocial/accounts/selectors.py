@@ -18,18 +18,18 @@ from localsocial.accounts.two_factor_rules import two_factor_rules
 BACKUP_DEVICE_NAME = "backup"
 
 
-def user_is_organisation_staff(*, user: Any) -> bool:
+def user_is_organisation_staff(*, user: User) -> bool:
     """True when the person works for at least one organisation (cached on the user object)."""
     cached = getattr(user, "_is_org_staff_cache", None)
     if cached is None:
         from localsocial.directory.models import OrganisationMembership
 
         cached = OrganisationMembership.objects.filter(user=user).exists()
-        user._is_org_staff_cache = cached
+        user._is_org_staff_cache = cached  # type: ignore[attr-defined]
     return bool(cached)
 
 
-def user_requires_two_factor(*, user: Any) -> bool:
+def user_requires_two_factor(*, user: User) -> bool:
     """True for anyone who holds a role beyond member of the public: site roles (moderators,
     administrators), organisation staff, and the roles modules register in
     ``accounts.two_factor_rules`` (circle coordinators, facilitators…).  Stops at the first
@@ -80,7 +80,7 @@ class TwoFactorStatus:
         return self.has_authenticator or self.backup_codes_left > 0
 
 
-def two_factor_status(*, user: Any) -> TwoFactorStatus:
+def two_factor_status(*, user: User) -> TwoFactorStatus:
     """Whether the person has a confirmed authenticator app, and how many backup codes are left.
     Two queries."""
     from django_otp.plugins.otp_static.models import StaticToken
@@ -91,7 +91,7 @@ def two_factor_status(*, user: Any) -> TwoFactorStatus:
     return TwoFactorStatus(has_authenticator=has_app, backup_codes_left=left)
 
 
-def user_memberships(*, user: Any) -> list[Any]:
+def user_memberships(*, user: User) -> list[Any]:
     """The person's organisation memberships with their organisations (one query)."""
     from localsocial.directory.models import OrganisationMembership
 
@@ -102,14 +102,14 @@ def user_memberships(*, user: Any) -> list[Any]:
     )
 
 
-def user_memberships_cached(*, user: Any) -> list[Any]:
+def user_memberships_cached(*, user: User) -> list[Any]:
     """``user_memberships``, read once per user object (one request): the account page and
     each module's "Your work" links share the one query."""
     cached = getattr(user, "_memberships_cache", None)
     if cached is None:
         cached = user_memberships(user=user)
-        user._memberships_cache = cached
-        user._is_org_staff_cache = bool(cached)
+        user._memberships_cache = cached  # type: ignore[attr-defined]
+        user._is_org_staff_cache = bool(cached)  # type: ignore[attr-defined]
     return list(cached)
 
 

@@ -15,9 +15,12 @@ reloading a module is safe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-TwoFactorRule = Callable[[Any], bool]
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
+
+TwoFactorRule = Callable[["User"], bool]
 
 _rules: dict[str, TwoFactorRule] = {}
 

@@ -3,7 +3,7 @@ fixed number of queries.  Modules keep their API reads in their own selectors.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -12,17 +12,20 @@ from localsocial.api.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from localsocial.core.pagination import KeysetPage, keyset_paginate
 from localsocial.directory.models import Organisation, OrganisationMembership, StaffRole
 
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
+
 DELIVERY_ORDERING = ("-created_at", "-id")
 
 
 # --- Developer pages ---------------------------------------------------------------------------
 
-def api_tokens_for_user(*, user: Any) -> list[ApiToken]:
+def api_tokens_for_user(*, user: User) -> list[ApiToken]:
     """Every token ``user`` has made, newest first, revoked ones included.  One query."""
     return list(ApiToken.objects.filter(user=user).select_related("organisation").order_by("-created_at", "-id"))
 
 
-def api_token_get_for_owner(*, user: Any, token_id: int) -> ApiToken:
+def api_token_get_for_owner(*, user: User, token_id: int) -> ApiToken:
     """One of ``user``'s own tokens; Http404 for anybody else's."""
     token = ApiToken.objects.select_related("organisation").filter(pk=token_id, user=user).first()
     if token is None:
@@ -30,7 +33,7 @@ def api_token_get_for_owner(*, user: Any, token_id: int) -> ApiToken:
     return token
 
 
-def organisations_for_tokens(*, user: Any) -> list[tuple[Organisation, str]]:
+def organisations_for_tokens(*, user: User) -> list[tuple[Organisation, str]]:
     """The organisations ``user`` may make organisation tokens for: where they are a
     responder or an administrator, with that role.  One query."""
     memberships = (
@@ -43,7 +46,7 @@ def organisations_for_tokens(*, user: Any) -> list[tuple[Organisation, str]]:
     return [(m.organisation, m.role) for m in memberships]
 
 
-def organisations_for_webhooks(*, user: Any) -> list[Organisation]:
+def organisations_for_webhooks(*, user: User) -> list[Organisation]:
     """The organisations ``user`` administers directly (their webhooks pages).  One query."""
     if not getattr(user, "is_authenticated", False):
         return []
@@ -55,7 +58,7 @@ def organisations_for_webhooks(*, user: Any) -> list[Organisation]:
     ]
 
 
-def organisation_get_for_webhooks(*, user: Any, slug: str) -> Organisation:
+def organisation_get_for_webhooks(*, user: User, slug: str) -> Organisation:
     """The organisation whose webhooks ``user`` manages: Http404 if there is none with the
     slug, PermissionDenied unless they hold ``stories.manage_organisation`` on it."""
     organisation = Organisation.objects.filter(slug=slug).first()

@@ -38,15 +38,15 @@ _WEBHOOK_SECRET = "api_webhook_secret"
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "api/index.html", {
         "page_title": _("API tokens and webhooks"),
-        "tokens": selectors.api_tokens_for_user(user=request.user),
-        "organisations": selectors.organisations_for_webhooks(user=request.user),
+        "tokens": selectors.api_tokens_for_user(user=signed_in_actor(request)),
+        "organisations": selectors.organisations_for_webhooks(user=signed_in_actor(request)),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_create(request: HttpRequest) -> HttpResponse:
-    organisations = selectors.organisations_for_tokens(user=request.user)
+    organisations = selectors.organisations_for_tokens(user=signed_in_actor(request))
     form = TokenCreateForm(request.POST if request.method == "POST" else None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,7 +68,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def token_created(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = selectors.api_token_get_for_owner(user=request.user, token_id=token_id)
+    token = selectors.api_token_get_for_owner(user=signed_in_actor(request), token_id=token_id)
     shown = request.session.pop(_TOKEN_SECRET, None)
     if not shown or shown.get("id") != token.pk:
         messages.info(request, _("A token is shown only once, when it is created. Create a new one if you lost it."))
@@ -83,7 +83,7 @@ def token_created(request: HttpRequest, token_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = selectors.api_token_get_for_owner(user=request.user, token_id=token_id)
+    token = selectors.api_token_get_for_owner(user=signed_in_actor(request), token_id=token_id)
     if request.method == "POST":
         if services.api_token_revoke(user=signed_in_actor(request), token_id=token.pk):
             messages.success(request, _("The token “%(name)s” has been revoked. It no longer works.") % {"name": token.name})
@@ -107,7 +107,7 @@ def _event_items(form: WebhookCreateForm) -> list[dict[str, Any]]:
 
 @login_required
 def webhook_list(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     return render(request, "api/webhook_list.html", {
         "page_title": _("Webhooks of %(name)s") % {"name": organisation.name},
         "org": organisation,
@@ -119,7 +119,7 @@ def webhook_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_create(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     form = WebhookCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -143,7 +143,7 @@ def webhook_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def webhook_detail(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     try:
         page = selectors.webhook_delivery_page(
@@ -166,7 +166,7 @@ def webhook_detail(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 
 @login_required
 def webhook_secret(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     shown = request.session.pop(_WEBHOOK_SECRET, None)
     if not shown or shown.get("id") != endpoint.pk:
@@ -183,7 +183,7 @@ def webhook_secret(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 @login_required
 @require_POST
 def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     endpoint = services.webhook_endpoint_rotate_secret(actor=signed_in_actor(request), endpoint=endpoint)
     request.session[_WEBHOOK_SECRET] = {"id": endpoint.pk, "secret": endpoint.secret}
@@ -193,7 +193,7 @@ def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 @login_required
 @require_POST
 def webhook_toggle(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     active = request.POST.get("active") == "1"
     if services.webhook_endpoint_set_active(actor=signed_in_actor(request), endpoint=endpoint, active=active):
@@ -204,7 +204,7 @@ def webhook_toggle(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_delete(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     if request.method == "POST":
         services.webhook_endpoint_delete(actor=signed_in_actor(request), endpoint=endpoint)
@@ -221,7 +221,7 @@ def webhook_delete(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
 @login_required
 @require_POST
 def delivery_resend(request: HttpRequest, slug: str, endpoint_id: int, delivery_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     delivery = selectors.webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id)
     if services.webhook_delivery_resend(actor=signed_in_actor(request), delivery=delivery):
@@ -233,7 +233,7 @@ def delivery_resend(request: HttpRequest, slug: str, endpoint_id: int, delivery_
 
 @login_required
 def delivery_detail(request: HttpRequest, slug: str, endpoint_id: int, delivery_id: int) -> HttpResponse:
-    organisation = selectors.organisation_get_for_webhooks(user=request.user, slug=slug)
+    organisation = selectors.organisation_get_for_webhooks(user=signed_in_actor(request), slug=slug)
     endpoint = selectors.webhook_endpoint_get(organisation=organisation, endpoint_id=endpoint_id)
     delivery = selectors.webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id)
     return render(request, "api/delivery_detail.html", {

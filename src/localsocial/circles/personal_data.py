@@ -13,7 +13,7 @@ circle's attendance figures.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q
 
@@ -31,6 +31,9 @@ from localsocial.circles.models import (
 from localsocial.circles.services.events import rsvps_withdraw_for_person
 from localsocial.circles.services.referrals import REDACTED_FIELDS
 
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
+
 FORMER_MEMBER = "Former member"
 
 
@@ -38,13 +41,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _gift_condition(user: Any) -> Q | None:
+def _gift_condition(user: User) -> Q | None:
     if getattr(user, "email_verified_at", None) is None or not user.email:
         return None
     return Q(purpose=PaymentPurpose.GIFT, payer_email__iexact=user.email.strip())
 
 
-def circles_export(user: Any) -> dict[str, Any]:
+def circles_export(user: User) -> dict[str, Any]:
     """Every membership of the person with their details, years and payments, and the gifts
     they gave, their wellbeing check-ins, the referrals about them and their answers to events.
     Seven queries."""
@@ -116,7 +119,7 @@ def circles_export(user: Any) -> dict[str, Any]:
     return {"memberships": memberships, "gifts_given": gifts}
 
 
-def circles_erase(user: Any) -> None:
+def circles_erase(user: User) -> None:
     """Remove the person's details from every membership (they have left) and their name and
     address from gifts they gave.  Payments, years and tokens stay, without personal data.
     Their wellbeing check-ins (health-related data) are deleted; referrals about them lose the

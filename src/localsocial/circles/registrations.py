@@ -5,7 +5,7 @@ called from ``CirclesConfig.ready()``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count
 from django.urls import reverse
@@ -14,8 +14,11 @@ from django.utils.translation import gettext_lazy
 
 from localsocial.core.work_links import WorkLink
 
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
 
-def coordinates_a_circle(user: Any) -> bool:
+
+def coordinates_a_circle(user: User) -> bool:
     """Coordinators of any circle use two-step verification: they see members' details and act
     for them.  One query."""
     from localsocial.circles.models import CircleCoordinator
@@ -23,7 +26,7 @@ def coordinates_a_circle(user: Any) -> bool:
     return CircleCoordinator.objects.filter(user=user).exists()
 
 
-def circles_work_links(user: Any) -> list[WorkLink]:
+def circles_work_links(user: User) -> list[WorkLink]:
     """Members: their membership of each circle they have not left, and their requests for
     help.  Coordinators: each circle's matching queue (with the requests waiting for a helper)
     and its members.  Organisation staff: referrals between circles and their organisation.

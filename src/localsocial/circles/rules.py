@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import rules
 
@@ -33,30 +33,35 @@ from localsocial.circles.models import (
 )
 from localsocial.directory.models import Organisation, OrganisationMembership
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
+
 
 @rules.predicate
-def is_coordinator_of(user: Any, circle: Circle | None) -> bool:
+def is_coordinator_of(user: User | AnonymousUser, circle: Circle | None) -> bool:
     if circle is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return CircleCoordinator.objects.filter(circle=circle, user=user).exists()
 
 
 @rules.predicate
-def is_active_member_of(user: Any, circle: Circle | None) -> bool:
+def is_active_member_of(user: User | AnonymousUser, circle: Circle | None) -> bool:
     if circle is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return Member.objects.filter(circle=circle, user=user, status=MemberStatus.ACTIVE).exists()
 
 
 @rules.predicate
-def is_active_helper_of(user: Any, circle: Circle | None) -> bool:
+def is_active_helper_of(user: User | AnonymousUser, circle: Circle | None) -> bool:
     if circle is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return Helper.objects.filter(circle=circle, user=user, is_active=True).exists()
 
 
 @rules.predicate
-def owns_account(user: Any, account: Account | None) -> bool:
+def owns_account(user: User | AnonymousUser, account: Account | None) -> bool:
     if account is None or not getattr(user, "is_authenticated", False):
         return False
     owner = account.member or account.helper
@@ -64,12 +69,12 @@ def owns_account(user: Any, account: Account | None) -> bool:
 
 
 @rules.predicate
-def coordinates_account_circle(user: Any, account: Account | None) -> bool:
+def coordinates_account_circle(user: User | AnonymousUser, account: Account | None) -> bool:
     return account is not None and is_coordinator_of(user, account.circle)
 
 
 @rules.predicate
-def is_partner_staff(user: Any, organisation: Organisation | None) -> bool:
+def is_partner_staff(user: User | AnonymousUser, organisation: Organisation | None) -> bool:
     """Staff (any role) of ``organisation`` or of one above it: one indexed query."""
     if organisation is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -77,17 +82,17 @@ def is_partner_staff(user: Any, organisation: Organisation | None) -> bool:
 
 
 @rules.predicate
-def coordinates_referral_circle(user: Any, referral: Referral | None) -> bool:
+def coordinates_referral_circle(user: User | AnonymousUser, referral: Referral | None) -> bool:
     return referral is not None and bool(user.has_perm("circles.coordinate", referral.circle))
 
 
 @rules.predicate
-def works_for_referral_partner(user: Any, referral: Referral | None) -> bool:
+def works_for_referral_partner(user: User | AnonymousUser, referral: Referral | None) -> bool:
     return referral is not None and is_partner_staff(user, referral.partner)
 
 
 @rules.predicate
-def is_referral_in(user: Any, referral: Referral | None) -> bool:
+def is_referral_in(user: User | AnonymousUser, referral: Referral | None) -> bool:
     return referral is not None and referral.direction == ReferralDirection.IN
 
 

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class SearchHit:
     snippet: str = ""
 
 
-SearchFunction = Callable[[str, int, Any], list[SearchHit]]
+SearchFunction = Callable[[str, int, "User | AnonymousUser"], list[SearchHit]]
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def search_sources() -> list[SearchSource]:
     return sorted(_sources.values(), key=lambda source: (source.order, source.name))
 
 
-def search_everywhere(*, query: str, limit: int, user: Any) -> list[SearchSection]:
+def search_everywhere(*, query: str, limit: int, user: User | AnonymousUser) -> list[SearchSection]:
     """Up to ``limit`` results from each source, in order (a source with none still has its
     section, so the page can say so).  Costs what the sources cost, each a fixed number of
     queries."""

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class WorkLink:
     hint: str = ""  # a short line under the link: which organisation or circle it is for
 
 
-WorkLinksFunction = Callable[[Any], list[WorkLink]]
+WorkLinksFunction = Callable[["User"], list[WorkLink]]
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def work_links_providers() -> dict[str, WorkLinksFunction]:
     return {provider.name: provider.fn for provider in ordered}
 
 
-def work_links_for(*, user: Any) -> list[WorkLink]:
+def work_links_for(*, user: User) -> list[WorkLink]:
     """Every link that applies to ``user``, module by module.  None for someone signed out."""
     if not getattr(user, "is_authenticated", False):
         return []

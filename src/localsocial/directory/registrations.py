@@ -3,7 +3,7 @@ source and its open data.  ``register()`` is called from ``DirectoryConfig.ready
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -13,8 +13,13 @@ from localsocial.core.navigation import navigation_register
 from localsocial.core.open_data import DatasetFormat, dataset_register
 from localsocial.core.search_sources import SearchHit, search_source_register
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def directory_search_hits(query: str, limit: int, user: Any) -> list[SearchHit]:
+    from localsocial.accounts.models import User
+
+
+def directory_search_hits(query: str, limit: int, user: User | AnonymousUser) -> list[SearchHit]:
     """Organisations and services whose names have every word (or whose code or postcode
     matches), by name.  One query."""
     from localsocial.directory.selectors import directory_search

@@ -6,20 +6,25 @@ organisation above it (a role applies to the whole subtree), and site administra
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import rules
 
 from localsocial.directory.models import Organisation, OrganisationMembership, StaffRole
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
+
 
 @rules.predicate
-def is_site_admin(user: Any) -> bool:
+def is_site_admin(user: User | AnonymousUser) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_site_admin)
 
 
 @rules.predicate
-def is_organisation_administrator(user: Any, organisation: Organisation | None) -> bool:
+def is_organisation_administrator(user: User | AnonymousUser, organisation: Organisation | None) -> bool:
     """An administrator of this organisation or of one above it: one indexed query, because
     the ids of every organisation above are in this one's path."""
     if organisation is None or not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, F, Q, QuerySet, Value
@@ -25,6 +25,11 @@ from localsocial.directory.models import (
     Service,
     normalise_postcode,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 ORDERING = ("name", "id")
 SEARCH_ORDERING = ("name", "kind", "id")
@@ -179,7 +184,7 @@ class OrganisationPage:
 def organisation_get_for_page(
     *,
     slug: str,
-    user: Any,
+    user: User | AnonymousUser,
     children_cursor: str | None,
     services_cursor: str | None,
     page_size: int,
@@ -230,7 +235,7 @@ def service_get_for_page(*, slug: str) -> ServicePage:
 
 # --- Staff management -------------------------------------------------------------------------
 
-def organisation_get_for_staff_management(*, user: Any, slug: str) -> Organisation:
+def organisation_get_for_staff_management(*, user: User, slug: str) -> Organisation:
     """The organisation with this slug, if ``user`` may manage its staff.
 
     Raises Http404 if there is none and PermissionDenied if the user may not."""

@@ -129,7 +129,7 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def staff_list(request: HttpRequest, slug: str) -> HttpResponse:
-    org = selectors.organisation_get_for_staff_management(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_staff_management(user=signed_in_actor(request), slug=slug)
     try:
         page = selectors.membership_list_for_organisation(
             organisation=org, cursor=_cursor(request), page_size=PAGE_SIZE
@@ -152,7 +152,7 @@ def staff_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_add(request: HttpRequest, slug: str) -> HttpResponse:
-    org = selectors.organisation_get_for_staff_management(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_staff_management(user=signed_in_actor(request), slug=slug)
     form = StaffAddForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -186,7 +186,7 @@ def staff_add(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_change(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    org = selectors.organisation_get_for_staff_management(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_staff_management(user=signed_in_actor(request), slug=slug)
     membership = selectors.membership_get_for_management(organisation=org, membership_id=membership_id)
     form = StaffChangeForm(
         request.POST if request.method == "POST" else None,
@@ -221,7 +221,7 @@ def staff_change(request: HttpRequest, slug: str, membership_id: int) -> HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
-    org = selectors.organisation_get_for_staff_management(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_staff_management(user=signed_in_actor(request), slug=slug)
     if request.method == "POST":
         try:
             removed = services.membership_remove(

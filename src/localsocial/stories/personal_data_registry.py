@@ -8,13 +8,16 @@ stories.  Registered in ``StoriesConfig.ready()``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import CharField, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
 from localsocial.accounts.personal_data import eraser_register, export_section_register
 from localsocial.stories.models import Response, ResponseStatus, Story, StoryService
+
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
 
 FORMER_MEMBER = "Former member"
 
@@ -23,7 +26,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def stories_of(user: Any) -> QuerySet[Story]:
+def stories_of(user: User) -> QuerySet[Story]:
     """The stories that belong to ``user`` (by account, or by their confirmed address)."""
     condition = Q(author=user)
     if getattr(user, "email_verified_at", None) is not None and user.email:
@@ -31,7 +34,7 @@ def stories_of(user: Any) -> QuerySet[Story]:
     return Story.objects.filter(condition)
 
 
-def stories_export(user: Any) -> list[dict[str, Any]]:
+def stories_export(user: User) -> list[dict[str, Any]]:
     """Every story of the person, with its text as it stands, its status and dates, the
     services it is about, its tags and the published conversation under it.  Four queries."""
     stories = (
@@ -86,7 +89,7 @@ def stories_export(user: Any) -> list[dict[str, Any]]:
     ]
 
 
-def stories_erase(user: Any) -> None:
+def stories_erase(user: User) -> None:
     """Cut the person's stories loose from them: no account, a placeholder address unique to
     each story (``erased-story-<id>@invalid``, where nothing can be sent), "Former member" as
     the name shown, no address recorded.  The text stays: it was published for everyone, and

@@ -8,7 +8,7 @@ are organisation staff, both of which the platform already asks for two-step ver
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -20,8 +20,13 @@ from localsocial.core.open_data import DatasetFormat, dataset_register
 from localsocial.core.search_sources import SearchHit, search_source_register
 from localsocial.core.work_links import WorkLink, work_links_register
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def stories_search_hits(query: str, limit: int, user: Any) -> list[SearchHit]:
+    from localsocial.accounts.models import User
+
+
+def stories_search_hits(query: str, limit: int, user: User | AnonymousUser) -> list[SearchHit]:
     """Published stories with every word of ``query``, newest first, as the stories search
     finds them (``story_list_page``): a bounded read of the index, then the stories."""
     from localsocial.core.search import search_parse
@@ -41,7 +46,7 @@ def _stories_search_url(query: str) -> str:
     return reverse("stories:index") + "?" + urlencode({"q": query})
 
 
-def stories_work_links(user: Any) -> list[WorkLink]:
+def stories_work_links(user: User) -> list[WorkLink]:
     """Moderators: the stories and the responses waiting for them, with how many.  Staff of an
     organisation: its dashboard; its administrators: its response templates too; all staff:
     their alerts.  At most four queries (roles, two counts, memberships; the roles and the

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import rules
 
@@ -23,16 +23,21 @@ from localsocial.directory.rules import is_organisation_administrator
 from localsocial.stories.models import Story
 from localsocial.stories.selectors.common import story_responder_memberships
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
+
 
 @rules.predicate
-def can_respond_to_story(user: Any, story: Story | None) -> bool:
+def can_respond_to_story(user: User | AnonymousUser, story: Story | None) -> bool:
     if story is None:
         return False
     return story.status == "published" and story_responder_memberships(user=user, story=story).exists()
 
 
 @rules.predicate
-def is_organisation_staff_of(user: Any, organisation: Organisation | None) -> bool:
+def is_organisation_staff_of(user: User | AnonymousUser, organisation: Organisation | None) -> bool:
     """Works for this organisation or one above it, in any role."""
     if organisation is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -19,6 +19,11 @@ from django.utils.translation import gettext as _
 
 from localsocial.circles.models import Circle, Event, EventRsvp, Member, MemberStatus, RsvpStatus
 from localsocial.circles.selectors.membership import member_prefers_phone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 # Events that ended this long ago are still in the circle's calendar feed.
 FEED_PAST_DAYS = 60
@@ -137,7 +142,7 @@ def event_attendees(*, event: Event) -> Attendees:
     )
 
 
-def rsvps_for_user(*, user: Any, limit: int = 100) -> list[EventRsvp]:
+def rsvps_for_user(*, user: User, limit: int = 100) -> list[EventRsvp]:
     """The signed-in person's answers "coming" or "waiting" to events that have not ended, in
     every circle they belong to, soonest first, with the event and its circle.  One query."""
     if not getattr(user, "is_authenticated", False):
@@ -149,9 +154,9 @@ def rsvps_for_user(*, user: Any, limit: int = 100) -> list[EventRsvp]:
     )
 
 
-def member_active_get(*, circle: Circle, user: Any) -> Member | None:
+def member_active_get(*, circle: Circle, user: User | AnonymousUser) -> Member | None:
     """``user``'s active membership of ``circle`` (with their user), or None.  One query."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     return (
         Member.objects.select_related("user").filter(circle=circle, user=user, status=MemberStatus.ACTIVE).first()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, Count, Prefetch, Q
 from django.http import Http404
@@ -45,6 +45,9 @@ from localsocial.circles.models import (
     Visit,
     VisitFeedback,
 )
+
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
 
 WORKLOAD_WINDOW = dt.timedelta(days=3)
 QUEUE_LIMIT = 200
@@ -252,12 +255,12 @@ def helper_candidate_for_request(*, help_request: HelpRequest, helper: Helper) -
 
 # --- Fetch and authorise -------------------------------------------------------------------------
 
-def _user_id(user: Any) -> int:
+def _user_id(user: User) -> int:
     """The signed-in user's id; -1 (nobody's) for anyone else, so that filters match nothing."""
     return int(user.pk) if getattr(user, "is_authenticated", False) else -1
 
 
-def circle_get_for_coordinator(*, user: Any, slug: str) -> Circle:
+def circle_get_for_coordinator(*, user: User, slug: str) -> Circle:
     """The circle ``user`` coordinates (or any, for a site administrator); else ``Http404``."""
     circle = Circle.objects.filter(slug=slug).first()
     if circle is None or not getattr(user, "is_authenticated", False) or not user.has_perm("circles.coordinate", circle):
@@ -265,7 +268,7 @@ def circle_get_for_coordinator(*, user: Any, slug: str) -> Circle:
     return circle
 
 
-def member_get_for_user(*, user: Any, slug: str) -> Member:
+def member_get_for_user(*, user: User, slug: str) -> Member:
     """``user``'s active membership of the circle ``slug``; else ``Http404``."""
     member = (
         Member.objects.filter(circle__slug=slug, user_id=_user_id(user), status="active")
@@ -283,7 +286,7 @@ def member_get_for_coordinator(*, circle: Circle, member_id: int) -> Member:
     return member
 
 
-def helper_get_for_user(*, user: Any, slug: str) -> Helper:
+def helper_get_for_user(*, user: User, slug: str) -> Helper:
     helper = Helper.objects.filter(circle__slug=slug, user_id=_user_id(user), is_active=True).select_related("circle").first()
     if helper is None:
         raise Http404
@@ -297,7 +300,7 @@ def helper_get_in_circle(*, circle: Circle, helper_id: int) -> Helper | None:
     return Helper.objects.filter(circle=circle, pk=helper_id).select_related("user", "circle").first()
 
 
-def helper_get_for_profile(*, user: Any, slug: str, helper_id: int | None = None) -> Helper:
+def helper_get_for_profile(*, user: User, slug: str, helper_id: int | None = None) -> Helper:
     """The helper whose skills and free times are shown: ``user``'s own in the circle, or
     (with ``helper_id``) any helper of a circle ``user`` coordinates; else ``Http404``."""
     if helper_id is None:
@@ -321,7 +324,7 @@ def help_request_get_for_coordinator(*, circle: Circle, request_id: int) -> Help
     return help_request
 
 
-def help_request_get_for_member(*, user: Any, request_id: int) -> HelpRequest:
+def help_request_get_for_member(*, user: User, request_id: int) -> HelpRequest:
     help_request = HelpRequest.objects.filter(pk=request_id, member__user_id=_user_id(user)).select_related(
         "circle", "member"
     ).first()
@@ -330,7 +333,7 @@ def help_request_get_for_member(*, user: Any, request_id: int) -> HelpRequest:
     return help_request
 
 
-def match_get_for_helper(*, user: Any, match_id: int) -> Match:
+def match_get_for_helper(*, user: User, match_id: int) -> Match:
     match = Match.objects.filter(pk=match_id, helper__user_id=_user_id(user)).select_related(
         "request__circle", "helper"
     ).first()
@@ -354,7 +357,7 @@ class VisitAccess:
     is_coordinator: bool
 
 
-def visit_get_for_user(*, user: Any, visit_id: int) -> VisitAccess:
+def visit_get_for_user(*, user: User, visit_id: int) -> VisitAccess:
     """A visit with what ``user`` is to it (its member, its helper, a coordinator of its
     circle); ``Http404`` for anyone else."""
     visit = (
@@ -400,7 +403,7 @@ def visits_for_circle(*, circle: Circle, limit: int = 100) -> list[Visit]:
     )
 
 
-def help_requests_for_user(*, user: Any, limit: int = 100) -> list[HelpRequest]:
+def help_requests_for_user(*, user: User, limit: int = 100) -> list[HelpRequest]:
     """The signed-in member's requests in every circle, newest first, with their visits."""
     return list(
         HelpRequest.objects.filter(member__user_id=_user_id(user))
@@ -409,15 +412,15 @@ def help_requests_for_user(*, user: Any, limit: int = 100) -> list[HelpRequest]:
     )
 
 
-def memberships_for_user(*, user: Any) -> list[Member]:
+def memberships_for_user(*, user: User) -> list[Member]:
     return list(Member.objects.filter(user_id=_user_id(user), status="active").select_related("circle"))
 
 
-def helper_roles_for_user(*, user: Any) -> list[Helper]:
+def helper_roles_for_user(*, user: User) -> list[Helper]:
     return list(Helper.objects.filter(user_id=_user_id(user), is_active=True).select_related("circle"))
 
 
-def matches_waiting_for_helper(*, user: Any) -> list[Match]:
+def matches_waiting_for_helper(*, user: User) -> list[Match]:
     return list(
         Match.objects.filter(helper__user_id=_user_id(user), status=MatchStatus.OFFERED)
         .select_related("request__circle", "request__member")
@@ -425,7 +428,7 @@ def matches_waiting_for_helper(*, user: Any) -> list[Match]:
     )
 
 
-def visits_for_helper(*, user: Any, limit: int = 100) -> list[Visit]:
+def visits_for_helper(*, user: User, limit: int = 100) -> list[Visit]:
     """The signed-in helper's visits: ones to come and not yet complete first, then the rest."""
     return list(
         Visit.objects.filter(helper__user_id=_user_id(user))
@@ -441,7 +444,7 @@ class OffersAccess:
     helper: Helper | None  # their active helper role in it: they may add an offer
 
 
-def circle_get_for_offers(*, user: Any, slug: str) -> OffersAccess:
+def circle_get_for_offers(*, user: User, slug: str) -> OffersAccess:
     """The circle whose offers ``user`` may see — the ``circles.view_offers`` rule, which the
     API checks too: its active members and helpers, its coordinators and site administrators
     — with their membership and helper role in it; Http404 for anyone else.  At most six

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rules
 from django.db import connection
@@ -23,6 +23,9 @@ from django.utils.translation import ngettext
 
 from localsocial.circles.models import Account, Entry
 from localsocial.core.pagination import AFTER, KeysetPage, encode_cursor, keyset_paginate
+
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
 
 STATEMENT_ORDERING = ("-id",)
 
@@ -60,7 +63,7 @@ def account_owner_name(account: Account) -> str:
     return str(account.get_kind_display())
 
 
-def account_get_for_statement(*, user: Any, account_id: int) -> Account:
+def account_get_for_statement(*, user: User, account_id: int) -> Account:
     """The account, with its circle and owner, if ``user`` may see its statement (the owner,
     the circle's coordinators, site administrators).  Raises ``AccountNotFoundError`` both when
     there is no such account and when the user may not see it, so ids do not leak."""
@@ -72,7 +75,7 @@ def account_get_for_statement(*, user: Any, account_id: int) -> Account:
     return account
 
 
-def statement_accounts_for_user(*, user: Any) -> list[Account]:
+def statement_accounts_for_user(*, user: User) -> list[Account]:
     """The accounts a signed-in person holds: one per circle they are a member of, and one
     per circle where they earn tokens as a helper."""
     if not getattr(user, "is_authenticated", False):

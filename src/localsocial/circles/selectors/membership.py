@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -33,6 +33,11 @@ from localsocial.circles.models.membership import email_is_placeholder
 from localsocial.core.pagination import KeysetPage, keyset_paginate
 from localsocial.core.periods import year_after
 from localsocial.directory.models import Organisation, normalise_postcode
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 MEMBER_LIST_ORDERING = ("display_name", "id")
 # Members stay on the "to contact" list this long after their membership ended unrenewed.
@@ -70,13 +75,13 @@ def circle_get(*, slug: str) -> Circle:
     return circle
 
 
-def may_coordinate(user: Any, circle: Circle) -> bool:
+def may_coordinate(user: User | AnonymousUser, circle: Circle) -> bool:
     """``user`` may coordinate ``circle``: one of its coordinators or a site administrator
     (the ``circles.coordinate`` permission).  False for nobody and for visitors."""
     return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.coordinate", circle))
 
 
-def coordinator_required(user: Any, circle: Circle) -> None:
+def coordinator_required(user: User, circle: Circle) -> None:
     """PermissionDenied unless ``user`` may coordinate ``circle`` (``may_coordinate``)."""
     if not may_coordinate(user, circle):
         raise PermissionDenied(_("Only the circle's coordinators can do this."))
@@ -92,7 +97,7 @@ def member_prefers_phone(member: Member) -> bool:
     return member.contact_preference != ContactPreference.EMAIL or email_is_placeholder(member.user.email)
 
 
-def circle_get_for_coordinator(*, user: Any, slug: str) -> Circle:
+def circle_get_for_coordinator(*, user: User, slug: str) -> Circle:
     """The circle, if ``user`` may coordinate it; Http404 for an unknown circle,
     PermissionDenied for anyone else."""
     circle = circle_get(slug=slug)
@@ -101,9 +106,9 @@ def circle_get_for_coordinator(*, user: Any, slug: str) -> Circle:
     return circle
 
 
-def member_get_own(*, circle: Circle, user: Any) -> Member | None:
+def member_get_own(*, circle: Circle, user: User | AnonymousUser) -> Member | None:
     """``user``'s membership of ``circle`` (with the circle), or None.  One query."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     return Member.objects.select_related("circle", "user").filter(circle=circle, user=user).first()
 

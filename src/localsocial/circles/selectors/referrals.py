@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -30,17 +30,20 @@ from localsocial.circles.models import (
 from localsocial.circles.selectors.membership import may_coordinate
 from localsocial.directory.models import Organisation, OrganisationMembership
 
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
+
 LIST_LIMIT = 200
 RECENTLY_ENDED_LIMIT = 50
 
 
-def may_act_for_partner(user: Any, organisation: Organisation) -> bool:
+def may_act_for_partner(user: User, organisation: Organisation) -> bool:
     """``user`` is staff of the partner ``organisation`` or of one above it
     (``circles.act_for_partner``)."""
     return bool(getattr(user, "is_authenticated", False) and user.has_perm("circles.act_for_partner", organisation))
 
 
-def referral_statuses_for(user: Any, referral: Referral) -> list[str]:
+def referral_statuses_for(user: User, referral: Referral) -> list[str]:
     """The statuses ``user`` may move ``referral`` to now (empty: none, or it has ended)."""
     if not referral.is_open:
         return []
@@ -89,7 +92,7 @@ def referrals_for_coordinator(*, circle: Circle) -> CoordinatorReferrals:
     return CoordinatorReferrals(incoming=incoming, outgoing=outgoing, ended=ended, counts=counts)
 
 
-def staff_organisations(*, user: Any) -> list[Organisation]:
+def staff_organisations(*, user: User) -> list[Organisation]:
     """The organisations ``user`` works for (any role), by name.  One query."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
@@ -115,7 +118,7 @@ class PartnerReferrals:
     partnerships: list[CirclePartner]  # the circles they may refer people to, and for which organisation
 
 
-def referrals_for_partner_staff(*, user: Any) -> PartnerReferrals:
+def referrals_for_partner_staff(*, user: User) -> PartnerReferrals:
     """Every referral to or from the organisations ``user`` works for and those below them, in
     every circle: open ones oldest first, then the latest that ended; and the partnerships they
     may refer through.  Four queries (one for someone who works for no organisation)."""
@@ -144,7 +147,7 @@ class ReferralPage:
     possible_members: list[Member] = field(default_factory=list)  # members who may be the person referred
 
 
-def referral_get_for_user(*, user: Any, referral_id: int) -> ReferralPage:
+def referral_get_for_user(*, user: User, referral_id: int) -> ReferralPage:
     """One referral with its circle, partner and member, if ``user`` may see it (a coordinator
     of its circle, staff of its partner); Http404 for anyone else and for a referral that is
     not there.  A fixed number of queries (the permission checks are one each)."""
@@ -173,7 +176,7 @@ def referral_possible_members(*, referral: Referral, limit: int = 10) -> list[Me
     return list(Member.objects.filter(same, circle_id=referral.circle_id).order_by("display_name", "id")[:limit])
 
 
-def referral_partners_for_referrer(*, user: Any, circle: Circle) -> list[Organisation]:
+def referral_partners_for_referrer(*, user: User, circle: Circle) -> list[Organisation]:
     """The circle's partner organisations ``user`` may refer people for: all of them for a
     coordinator, else those the user works for (or works for one above).  Two queries."""
     partners = CirclePartner.objects.filter(circle=circle).select_related("organisation")

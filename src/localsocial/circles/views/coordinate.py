@@ -76,7 +76,7 @@ def coordinator_page(view: View) -> View:
     @never_cache
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, **kwargs: Any) -> HttpResponse:
-        circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+        circle = selectors.circle_get_for_coordinator(user=signed_in_actor(request), slug=slug)
         # The patterns allow digits only, so these are whole numbers.
         ids = {name: int(value) if name.endswith("_id") else value for name, value in kwargs.items()}
         response = view(request, circle, **ids)

@@ -150,7 +150,7 @@ def event_page(request: HttpRequest, slug: str, event_id: str) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     """The signed-in person's upcoming events in every circle."""
     return render(request, "circles/events/mine.html", {
-        "page_title": _("Your events"), "rsvps": selectors.rsvps_for_user(user=request.user),
+        "page_title": _("Your events"), "rsvps": selectors.rsvps_for_user(user=signed_in_actor(request)),
         "when": services.event_when_text, "statuses": RsvpStatus,
     })
 

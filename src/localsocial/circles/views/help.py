@@ -88,14 +88,14 @@ def _ask_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def help_ask(request: HttpRequest, slug: str) -> HttpResponse:
-    member = selectors.member_get_for_user(user=request.user, slug=slug)
+    member = selectors.member_get_for_user(user=signed_in_actor(request), slug=slug)
     return _ask_page(request, member=member)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def help_ask_for_member(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
-    circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+    circle = selectors.circle_get_for_coordinator(user=signed_in_actor(request), slug=slug)
     member = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
     return _ask_page(request, member=member, for_member=True)
 
@@ -103,7 +103,7 @@ def help_ask_for_member(request: HttpRequest, slug: str, member_id: int) -> Http
 @login_required
 @require_http_methods(["GET", "POST"])
 def help_ask_from_offer(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    member = selectors.member_get_for_user(user=request.user, slug=slug)
+    member = selectors.member_get_for_user(user=signed_in_actor(request), slug=slug)
     offer = selectors.offer_get_listed(circle=member.circle, offer_id=pk)
     return _ask_page(request, member=member, offer=offer)
 
@@ -113,15 +113,15 @@ def help_mine(request: HttpRequest) -> HttpResponse:
     """The member's requests in every circle, with their visits."""
     return render(request, "circles/help/mine.html", {
         "page_title": _("Your requests for help"),
-        "help_requests": selectors.help_requests_for_user(user=request.user),
-        "memberships": selectors.memberships_for_user(user=request.user),
+        "help_requests": selectors.help_requests_for_user(user=signed_in_actor(request)),
+        "memberships": selectors.memberships_for_user(user=signed_in_actor(request)),
     })
 
 
 @login_required
 @require_POST
 def help_request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    help_request = selectors.help_request_get_for_member(user=request.user, request_id=pk)
+    help_request = selectors.help_request_get_for_member(user=signed_in_actor(request), request_id=pk)
     try:
         services.help_request_cancel(help_request=help_request, actor=signed_in_actor(request))
     except ValidationError as error:
@@ -135,7 +135,7 @@ def help_request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _circle_for_offers(request: HttpRequest, slug: str) -> tuple[Any, Member | None, Helper | None]:
     """The circle's offers are for its members, helpers and coordinators; 404 for anyone else."""
-    access = selectors.circle_get_for_offers(user=request.user, slug=slug)
+    access = selectors.circle_get_for_offers(user=signed_in_actor(request), slug=slug)
     return access.circle, access.member, access.helper
 
 
@@ -151,7 +151,7 @@ def offer_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def offer_new(request: HttpRequest, slug: str) -> HttpResponse:
-    helper = selectors.helper_get_for_user(user=request.user, slug=slug)
+    helper = selectors.helper_get_for_user(user=signed_in_actor(request), slug=slug)
     if request.method == "POST":
         form = OfferForm(request.POST)
         if form.is_valid():
@@ -205,14 +205,14 @@ def _helper_profile_page(request: HttpRequest, helper: Helper, *, by_coordinator
 @login_required
 @require_http_methods(["GET", "POST"])
 def helper_profile(request: HttpRequest, slug: str) -> HttpResponse:
-    helper = selectors.helper_get_for_profile(user=request.user, slug=slug)
+    helper = selectors.helper_get_for_profile(user=signed_in_actor(request), slug=slug)
     return _helper_profile_page(request, helper, by_coordinator=False)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def helper_profile_for(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    helper = selectors.helper_get_for_profile(user=request.user, slug=slug, helper_id=pk)
+    helper = selectors.helper_get_for_profile(user=signed_in_actor(request), slug=slug, helper_id=pk)
     return _helper_profile_page(request, helper, by_coordinator=True)
 
 
@@ -220,7 +220,7 @@ def helper_profile_for(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def helper_vetting(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A coordinator records a helper's DBS check, references and training."""
-    helper = selectors.helper_get_for_profile(user=request.user, slug=slug, helper_id=pk)
+    helper = selectors.helper_get_for_profile(user=signed_in_actor(request), slug=slug, helper_id=pk)
     if request.method == "POST":
         form = HelperVettingForm(request.POST)
         if form.is_valid():
@@ -243,7 +243,7 @@ def helper_vetting(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_become_helper_page(request: HttpRequest, slug: str, member_id: int) -> HttpResponse:
-    circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+    circle = selectors.circle_get_for_coordinator(user=signed_in_actor(request), slug=slug)
     member = selectors.member_get_for_coordinator(circle=circle, member_id=member_id)
     if request.method == "POST":
         try:
@@ -265,7 +265,7 @@ def member_become_helper_page(request: HttpRequest, slug: str, member_id: int) -
 
 @login_required
 def help_queue(request: HttpRequest, slug: str) -> HttpResponse:
-    circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+    circle = selectors.circle_get_for_coordinator(user=signed_in_actor(request), slug=slug)
     return render(request, "circles/help/queue.html", {
         "page_title": _("Matching queue: %(circle)s") % {"circle": circle.name}, "circle": circle,
         "help_requests": selectors.help_queue_for_circle(circle=circle),
@@ -278,7 +278,7 @@ def help_queue(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def help_candidates(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+    circle = selectors.circle_get_for_coordinator(user=signed_in_actor(request), slug=slug)
     help_request = selectors.help_request_get_for_coordinator(circle=circle, request_id=pk)
     if request.method == "POST":
         raw = request.POST.get("helper", "")
@@ -305,7 +305,7 @@ def help_candidates(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def match_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    circle = selectors.circle_get_for_coordinator(user=request.user, slug=slug)
+    circle = selectors.circle_get_for_coordinator(user=signed_in_actor(request), slug=slug)
     match = selectors.match_get_for_coordinator(circle=circle, match_id=pk)
     try:
         services.match_withdraw(match=match, actor=signed_in_actor(request))
@@ -323,9 +323,9 @@ def help_visits(request: HttpRequest) -> HttpResponse:
     """The helper's requests to answer and their visits."""
     return render(request, "circles/help/visits.html", {
         "page_title": _("Your visits"),
-        "matches": selectors.matches_waiting_for_helper(user=request.user),
-        "visits": selectors.visits_for_helper(user=request.user),
-        "helper_roles": selectors.helper_roles_for_user(user=request.user),
+        "matches": selectors.matches_waiting_for_helper(user=signed_in_actor(request)),
+        "visits": selectors.visits_for_helper(user=signed_in_actor(request)),
+        "helper_roles": selectors.helper_roles_for_user(user=signed_in_actor(request)),
         "decline_form": DeclineForm(),
     })
 
@@ -333,7 +333,7 @@ def help_visits(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def match_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    match = selectors.match_get_for_helper(user=request.user, match_id=pk)
+    match = selectors.match_get_for_helper(user=signed_in_actor(request), match_id=pk)
     accept = request.POST.get("answer") == "accept"
     if not accept and request.POST.get("answer") != "decline":
         messages.error(request, _("Choose whether you can help"))
@@ -354,7 +354,7 @@ def match_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def help_visit(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.visit_get_for_user(user=request.user, visit_id=pk)
+    access = selectors.visit_get_for_user(user=signed_in_actor(request), visit_id=pk)
     visit = access.visit
     given = {f.side for f in visit.feedback.all()}
     side = "member" if access.is_member else "helper" if access.is_helper else ""
@@ -370,7 +370,7 @@ def help_visit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visit_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
-    access = selectors.visit_get_for_user(user=request.user, visit_id=pk)
+    access = selectors.visit_get_for_user(user=signed_in_actor(request), visit_id=pk)
     try:
         action(visit=access.visit, actor=signed_in_actor(request))
     except ValidationError as error:
@@ -407,7 +407,7 @@ def visit_pay(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_feedback(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.visit_get_for_user(user=request.user, visit_id=pk)
+    access = selectors.visit_get_for_user(user=signed_in_actor(request), visit_id=pk)
     if not (access.is_member or access.is_helper):
         raise Http404
     if request.method == "POST":
@@ -432,7 +432,7 @@ def visit_feedback(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_incident(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.visit_get_for_user(user=request.user, visit_id=pk)
+    access = selectors.visit_get_for_user(user=signed_in_actor(request), visit_id=pk)
     visit = access.visit
     if request.method == "POST":
         form = IncidentForm(request.POST)

@@ -47,7 +47,7 @@ def _referral_url(pk: int) -> str:
 def refer_in(request: HttpRequest, slug: str) -> HttpResponse:
     """Refer someone to the circle, for one of the user's organisations that is its partner."""
     circle = membership_selectors.circle_get(slug=slug)
-    partners = selectors.referral_partners_for_referrer(user=request.user, circle=circle)
+    partners = selectors.referral_partners_for_referrer(user=signed_in_actor(request), circle=circle)
     is_coordinator = request.user.has_perm("circles.coordinate", circle)
     if not partners:
         return _private(render(request, "circles/referrals/refused.html", {
@@ -132,7 +132,7 @@ def refer_out(request: HttpRequest, circle: Circle, member_id: int) -> HttpRespo
 @never_cache
 @require_http_methods(["GET", "POST"])
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    page = selectors.referral_get_for_user(user=request.user, referral_id=pk)
+    page = selectors.referral_get_for_user(user=signed_in_actor(request), referral_id=pk)
     referral = page.referral
     form = None
     if page.statuses:
@@ -165,7 +165,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def referral_link(request: HttpRequest, pk: int) -> HttpResponse:
     """The person referred in is already a member: link the referral to them (coordinators)."""
-    page = selectors.referral_get_for_user(user=request.user, referral_id=pk)
+    page = selectors.referral_get_for_user(user=signed_in_actor(request), referral_id=pk)
     referral = page.referral
     member = next((m for m in page.possible_members if str(m.pk) == request.POST.get("member")), None)
     if member is None:
@@ -186,7 +186,7 @@ def referral_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referral_join(request: HttpRequest, pk: int) -> HttpResponse:
     """Join up the person referred in, with the assisted-join form filled in from the referral."""
-    page = selectors.referral_get_for_user(user=request.user, referral_id=pk)
+    page = selectors.referral_get_for_user(user=signed_in_actor(request), referral_id=pk)
     referral = page.referral
     circle = referral.circle
     if not page.is_coordinator:
@@ -226,7 +226,7 @@ def referral_join(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def partner_list(request: HttpRequest) -> HttpResponse:
     """Referrals for the organisations the user works for, in every circle."""
-    lists = selectors.referrals_for_partner_staff(user=request.user)
+    lists = selectors.referrals_for_partner_staff(user=signed_in_actor(request))
     return _private(render(request, "circles/referrals/partner_list.html", {
         "page_title": _("Referrals for your organisation"), "lists": lists, "directions": ReferralDirection,
     }))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from localsocial.accounts.actors import signed_in_actor
 from localsocial.circles.models import Account
 from localsocial.circles.selectors import ledger as selectors
 from localsocial.core.csv import protect_cell
@@ -26,7 +27,7 @@ PAGE_SIZE = settings.PAGE_SIZE
 
 def _account_or_404(request: HttpRequest, account_id: int) -> Account:
     try:
-        return selectors.account_get_for_statement(user=request.user, account_id=account_id)
+        return selectors.account_get_for_statement(user=signed_in_actor(request), account_id=account_id)
     except selectors.AccountNotFoundError as exc:
         raise Http404("No such statement") from exc
 
@@ -35,7 +36,7 @@ def _account_or_404(request: HttpRequest, account_id: int) -> Account:
 @login_required
 def my_statement(request: HttpRequest) -> HttpResponse:
     """Your statement: straight to it if you have one account, a choice if you have several."""
-    accounts = selectors.statement_accounts_for_user(user=request.user)
+    accounts = selectors.statement_accounts_for_user(user=signed_in_actor(request))
     if len(accounts) == 1:
         return redirect("circles:statement", account_id=accounts[0].pk)
     return render(request, "circles/statement_choose.html", {

@@ -9,7 +9,7 @@ services anywhere within those subtrees.  Nobody else's alerts are ever visible 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -25,6 +25,9 @@ from localsocial.stories.models import (
     Tag,
     TagPolarity,
 )
+
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
 
 # How many services the alert form lists at once (the rest are found by searching).
 SERVICE_CHOICES_SHOWN = 50
@@ -148,7 +151,7 @@ def alert_digest_stories(*, delivery_ids: list[int]) -> list[Story]:
 
 # --- A person's own alerts --------------------------------------------------------------------
 
-def alert_list_for_user(*, user: Any) -> list[AlertSubscription]:
+def alert_list_for_user(*, user: User) -> list[AlertSubscription]:
     """The person's own alerts, by name, with their organisation, services and tags (four
     queries whatever the number)."""
     return list(
@@ -162,7 +165,7 @@ def alert_list_for_user(*, user: Any) -> list[AlertSubscription]:
     )
 
 
-def alert_get_for_owner(*, user: Any, alert_id: int) -> AlertSubscription:
+def alert_get_for_owner(*, user: User, alert_id: int) -> AlertSubscription:
     """One of the person's own alerts; 404 for anyone else's (so that nobody can learn which
     alerts exist)."""
     alert = AlertSubscription.objects.filter(pk=alert_id, user=user).select_related("organisation").first()
@@ -171,7 +174,7 @@ def alert_get_for_owner(*, user: Any, alert_id: int) -> AlertSubscription:
     return alert
 
 
-def alert_organisations_for_user(*, user: Any) -> list[Organisation]:
+def alert_organisations_for_user(*, user: User) -> list[Organisation]:
     """The organisations the person works for directly: the ones an alert may be about."""
     if not getattr(user, "is_authenticated", False):
         return []

@@ -4,12 +4,17 @@ who may act for them, and the hash by which secrets are stored and looked up."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from localsocial.directory.models import Organisation, OrganisationMembership, StaffRole, path_ids
 from localsocial.stories.models import Story
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 RESPONDING_ROLES = (StaffRole.RESPONDER, StaffRole.ADMINISTRATOR)
 
@@ -29,7 +34,7 @@ def story_organisation_ids(*, story: Story) -> set[int]:
     return ids
 
 
-def story_responder_memberships(*, user: Any, story: Story) -> QuerySet[OrganisationMembership]:
+def story_responder_memberships(*, user: User | AnonymousUser, story: Story) -> QuerySet[OrganisationMembership]:
     """The memberships through which ``user`` may respond to ``story``: a responder or
     administrator role in an organisation the story is about (a role applies to the whole
     subtree, so a trust's responder answers for its hospitals).  Empty for anyone else."""
@@ -44,9 +49,9 @@ def story_responder_memberships(*, user: Any, story: Story) -> QuerySet[Organisa
     )
 
 
-def staff_organisation_ids(*, user: Any, roles: tuple[str, ...] | None = None) -> list[int]:
+def staff_organisation_ids(*, user: User | AnonymousUser, roles: tuple[str, ...] | None = None) -> list[int]:
     """The organisations ``user`` works for directly (optionally only in ``roles``)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return []
     qs = OrganisationMembership.objects.filter(user=user)
     if roles:

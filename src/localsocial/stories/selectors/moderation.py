@@ -14,7 +14,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -57,6 +57,9 @@ from localsocial.stories.models.story import VERY_CRITICAL, author_has_email
 from localsocial.stories.personal_data import Finding, personal_data_find
 from localsocial.stories.selectors.common import RESPONDING_ROLES
 
+if TYPE_CHECKING:
+    from localsocial.accounts.models import User
+
 # Words that may mean a story is very critical, so that a story which mentions one is read
 # first.  Each is matched case-insensitively at the start of a word ("abuse" finds "abused"
 # and "abuser", not "disabused").  A flag, not a verdict: once a moderator has set the
@@ -97,7 +100,7 @@ SECTION_LIMIT = 100
 
 # --- Shared helpers --------------------------------------------------------------------------
 
-def _require_moderator(user: Any) -> None:
+def _require_moderator(user: User) -> None:
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.has_perm("stories.moderate")):
         raise PermissionDenied(_("Only moderators can see this page."))
 
@@ -237,7 +240,7 @@ def _paginate_exactly(queryset: QuerySet[Any], *, ordering: Sequence[str], curso
     return page
 
 
-def moderation_queue(*, user: Any, cursor: str | None, page_size: int, now: dt.datetime | None = None) -> ModerationQueue:
+def moderation_queue(*, user: User, cursor: str | None, page_size: int, now: dt.datetime | None = None) -> ModerationQueue:
     """The moderators' queue: stories waiting (urgent first, then oldest first, a keyset
     page), how many wait and the oldest wait; held stories; stories waiting for private
     providers, with those whose provider asked for a review apart.  Eight queries.
@@ -437,7 +440,7 @@ def _highlighted(story: Story) -> HighlightedText:
     )
 
 
-def story_get_for_moderation(*, user: Any, story_id: int) -> StoryModeration:
+def story_get_for_moderation(*, user: User, story_id: int) -> StoryModeration:
     """One story with all a moderator needs: the author's private details, the current text
     with personal data highlighted, the original and each change as a diff, possible
     duplicates, tags and suggestions, rejection reasons, provider notices and the story's
@@ -500,13 +503,13 @@ def story_get_for_moderation(*, user: Any, story_id: int) -> StoryModeration:
 
 # --- Rejection templates ---------------------------------------------------------------------
 
-def rejection_templates_for_moderators(*, user: Any) -> list[RejectionTemplate]:
+def rejection_templates_for_moderators(*, user: User) -> list[RejectionTemplate]:
     """Every rejection template, those in use first.  Moderators only."""
     _require_moderator(user)
     return list(RejectionTemplate.objects.order_by("-is_active", "title"))
 
 
-def rejection_template_get(*, user: Any, template_id: int) -> RejectionTemplate:
+def rejection_template_get(*, user: User, template_id: int) -> RejectionTemplate:
     _require_moderator(user)
     template = RejectionTemplate.objects.filter(pk=template_id).first()
     if template is None:
@@ -524,7 +527,7 @@ class ProviderNoticePage:
     can_answer: bool
 
 
-def provider_notice_get_for_staff(*, user: Any, notice_id: int, now: dt.datetime | None = None) -> ProviderNoticePage:
+def provider_notice_get_for_staff(*, user: User, notice_id: int, now: dt.datetime | None = None) -> ProviderNoticePage:
     """A notice for the staff of the private provider it went to: an administrator or
     responder of that organisation or of one above it.  Anyone else gets Http404, so that
     other organisations cannot even learn that the notice exists.  Three queries."""
@@ -583,7 +586,7 @@ def _week_start(moment: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def moderation_figures(*, user: Any, now: dt.datetime | None = None, weeks: int = 12) -> ModerationFigures:
+def moderation_figures(*, user: User, now: dt.datetime | None = None, weeks: int = 12) -> ModerationFigures:
     """For each of the last ``weeks`` weeks (Monday to Sunday, this week last): stories
     published and rejected, and the median and 90th percentile (nearest rank) of the hours
     from submission to publication of the stories published that week; the queue now; and

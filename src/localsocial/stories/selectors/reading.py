@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -48,6 +48,11 @@ from localsocial.stories.models import (
     TagPolarity,
 )
 from localsocial.stories.models.story import PUBLIC_STATUSES
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
 
 # The full-text index of stories; only published stories can ever match.
 STORY_SEARCH = FullTextIndex(
@@ -186,9 +191,9 @@ def me_too_given(*, story_id: int, person_key: str | None) -> bool:
     return MeToo.objects.filter(story_id=story_id, person_key=person_key).exists()
 
 
-def follower_for_user(*, story_id: int, user: Any) -> StoryFollower | None:
+def follower_for_user(*, story_id: int, user: User | AnonymousUser) -> StoryFollower | None:
     """The signed-in person's own following of the story (by account or by their address)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     return (
         StoryFollower.objects.filter(story_id=story_id)

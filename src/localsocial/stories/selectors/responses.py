@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -27,6 +27,11 @@ from localsocial.stories.models import (
 )
 from localsocial.stories.selectors.common import secret_hash, story_responder_memberships
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from localsocial.accounts.models import User
+
 MODERATION_PAGE_SIZE = 50
 
 
@@ -40,7 +45,7 @@ def response_edit_deadline(response: Response) -> datetime:
     return response.created_at + timedelta(minutes=settings.STORIES_RESPONSE_EDIT_MINUTES)
 
 
-def response_can_edit(*, response: Response, user: Any, now: datetime | None = None) -> bool:
+def response_can_edit(*, response: Response, user: User | AnonymousUser, now: datetime | None = None) -> bool:
     """The writer may still change this response: it is theirs, not rejected, and within the
     edit window (``STORIES_RESPONSE_EDIT_MINUTES`` after it was written)."""
     return bool(
@@ -85,7 +90,7 @@ def _author_story(story: Story, author_token: str | None) -> bool:
 
 
 def story_thread(
-    *, story: Story, user: Any = None, person_key: str | None = None, author_token: str | None = None
+    *, story: Story, user: User | AnonymousUser | None = None, person_key: str | None = None, author_token: str | None = None
 ) -> dict[str, Any]:
     """Everything the conversation partial (stories/responses/_thread.html) needs, in a fixed
     number of queries (at most five).  ``author_token`` is given on the author's private page,
@@ -96,10 +101,10 @@ def story_thread(
     waiting for moderation is shown to its own writer (the responder, or the author on their
     page), marked as waiting."""
     is_author = _author_story(story, author_token)
-    signed_in = bool(getattr(user, "is_authenticated", False))
+    viewer = user if user is not None and user.is_authenticated else None  # signed in
     visible = Q(status=ResponseStatus.PUBLISHED)
-    if signed_in:
-        visible |= Q(status=ResponseStatus.PENDING, responder_id=user.pk, is_author_reply=False)
+    if viewer is not None:
+        visible |= Q(status=ResponseStatus.PENDING, responder_id=viewer.pk, is_author_reply=False)
     if is_author:
         visible |= Q(status=ResponseStatus.PENDING, is_author_reply=True)
     responses = list(
@@ -122,15 +127,15 @@ def story_thread(
             if rater_key and key == rater_key:
                 my_ratings[response_id] = helpful
     can_respond = (
-        signed_in
+        viewer is not None
         and not is_author
         and story.status == StoryStatus.PUBLISHED
-        and story_responder_memberships(user=user, story=story).exists()
+        and story_responder_memberships(user=viewer, story=story).exists()
     )
     items = []
     for response in responses:
         published = response.status == ResponseStatus.PUBLISHED
-        can_edit = signed_in and response_can_edit(response=response, user=user)
+        can_edit = viewer is not None and response_can_edit(response=response, user=viewer)
         items.append(
             ThreadItem(
                 response=response,
@@ -157,7 +162,7 @@ def story_thread(
 # --- Responding -------------------------------------------------------------------------------
 
 
-def story_get_for_responding(*, user: Any, story_id: int) -> tuple[Story, list[OrganisationMembership]]:
+def story_get_for_responding(*, user: User, story_id: int) -> tuple[Story, list[OrganisationMembership]]:
     """A published story and the memberships through which ``user`` may answer it (at least
     one).  Raises Http404 when there is no such published story, PermissionDenied when the
     user may not respond for any organisation it is about."""
@@ -185,7 +190,7 @@ def response_templates_for(*, organisation: Organisation) -> list[ResponseTempla
     )
 
 
-def response_get_for_edit(*, user: Any, response_id: int) -> Response:
+def response_get_for_edit(*, user: User, response_id: int) -> Response:
     """The user's own response from an organisation, with its story.  Http404 when there is
     none, PermissionDenied when it is someone else's."""
     response = Response.objects.select_related("story", "organisation").filter(
@@ -209,7 +214,7 @@ def response_held_because(response: Response) -> str:
     return HeldBecause.NEW_RESPONDER
 
 
-def response_moderation_queue(*, user: Any, cursor: str | None, page_size: int = MODERATION_PAGE_SIZE) -> KeysetPage[ModerationItem]:
+def response_moderation_queue(*, user: User, cursor: str | None, page_size: int = MODERATION_PAGE_SIZE) -> KeysetPage[ModerationItem]:
     """Responses and author replies waiting for a moderator, oldest first, each with why it is
     held and, for a new responder, how many of theirs are published.  Two queries, whatever
     the length of the queue.  PermissionDenied for anyone but moderators."""
@@ -239,7 +244,7 @@ def response_moderation_queue(*, user: Any, cursor: str | None, page_size: int =
     return page
 
 
-def response_get_for_moderation(*, user: Any, response_id: int) -> Response:
+def response_get_for_moderation(*, user: User, response_id: int) -> Response:
     """A response for a moderator to decide on, with its story.  PermissionDenied for anyone
     but moderators, Http404 when there is none."""
     if not user.has_perm("stories.moderate"):
@@ -253,7 +258,7 @@ def response_get_for_moderation(*, user: Any, response_id: int) -> Response:
 # --- Organisation settings --------------------------------------------------------------------
 
 
-def organisation_get_for_story_settings(*, user: Any, slug: str) -> Organisation:
+def organisation_get_for_story_settings(*, user: User, slug: str) -> Organisation:
     """The organisation with this slug, if ``user`` may manage its story settings and
     templates (its administrators, and site administrators).  Http404 / PermissionDenied."""
     organisation = Organisation.objects.filter(slug=slug).first()

@@ -28,7 +28,7 @@ from localsocial.stories.services import alerts as services
 
 
 def _organisations_or_403(request: HttpRequest) -> list[Organisation]:
-    organisations = selectors.alert_organisations_for_user(user=request.user)
+    organisations = selectors.alert_organisations_for_user(user=signed_in_actor(request))
     if not organisations:
         raise PermissionDenied(_("Alerts are for people who work for an organisation in the directory."))
     return organisations
@@ -127,8 +127,8 @@ def _alert_form_page(request: HttpRequest, *, alert: AlertSubscription | None) -
 
 @login_required
 def alert_list(request: HttpRequest) -> HttpResponse:
-    alerts = selectors.alert_list_for_user(user=request.user)
-    organisations = selectors.alert_organisations_for_user(user=request.user)
+    alerts = selectors.alert_list_for_user(user=signed_in_actor(request))
+    organisations = selectors.alert_organisations_for_user(user=signed_in_actor(request))
     return render(
         request,
         "stories/alerts/list.html",
@@ -148,14 +148,14 @@ def alert_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def alert_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
+    alert = selectors.alert_get_for_owner(user=signed_in_actor(request), alert_id=pk)
     return _alert_form_page(request, alert=alert)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def alert_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
+    alert = selectors.alert_get_for_owner(user=signed_in_actor(request), alert_id=pk)
     if request.method == "POST":
         services.alert_delete(actor=signed_in_actor(request), alert=alert)
         messages.success(request, _("Your alert “%(name)s” has been deleted") % {"name": alert.name})
@@ -170,7 +170,7 @@ def alert_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
+    alert = selectors.alert_get_for_owner(user=signed_in_actor(request), alert_id=pk)
     services.alert_set_active(actor=signed_in_actor(request), alert=alert, is_active=False)
     messages.success(request, _("Your alert “%(name)s” is paused") % {"name": alert.name})
     return redirect("stories:alerts")
@@ -179,7 +179,7 @@ def alert_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.alert_get_for_owner(user=request.user, alert_id=pk)
+    alert = selectors.alert_get_for_owner(user=signed_in_actor(request), alert_id=pk)
     services.alert_set_active(actor=signed_in_actor(request), alert=alert, is_active=True)
     messages.success(request, _("Your alert “%(name)s” is on again") % {"name": alert.name})
     return redirect("stories:alerts")

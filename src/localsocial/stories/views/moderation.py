@@ -49,7 +49,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     _moderator(request)
     try:
         data = selectors.moderation_queue(
-            user=request.user, cursor=request.GET.get("cursor") or None, page_size=settings.PAGE_SIZE
+            user=signed_in_actor(request), cursor=request.GET.get("cursor") or None, page_size=settings.PAGE_SIZE
         )
     except InvalidCursorError as exc:
         raise Http404 from exc
@@ -63,7 +63,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- One story -------------------------------------------------------------------------------
 
 def _story_page(request: HttpRequest, pk: int, **bound: Form) -> HttpResponse:
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     story = data.story
     forms: dict[str, Form] = {
         "criticality_form": CriticalityForm(initial={"criticality": story.criticality}),
@@ -95,7 +95,7 @@ def story(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     _moderator(request)
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     story = data.story
     form = StoryEditForm(
         request.POST if request.method == "POST" else None,
@@ -141,7 +141,7 @@ def criticality(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def tags(request: HttpRequest, pk: int) -> HttpResponse:
     _moderator(request)
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     form = TagsForm(request.POST, tag_choices=data.tag_choices)
     if form.is_valid():
         try:
@@ -158,7 +158,7 @@ def tags(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def suggestion_accept(request: HttpRequest, pk: int, suggestion_id: int) -> HttpResponse:
     _moderator(request)
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     if suggestion_id not in {s.pk for s in data.suggestions}:
         raise Http404("No such suggestion")
     try:
@@ -174,7 +174,7 @@ def suggestion_accept(request: HttpRequest, pk: int, suggestion_id: int) -> Http
 @require_POST
 def suggestion_decline(request: HttpRequest, pk: int, suggestion_id: int) -> HttpResponse:
     _moderator(request)
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     if suggestion_id not in {s.pk for s in data.suggestions}:
         raise Http404("No such suggestion")
     services.tag_suggestion_decline(suggestion_id=suggestion_id, actor=signed_in_actor(request))
@@ -211,7 +211,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
     _moderator(request)
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     form = RejectForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -235,7 +235,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def restrict(request: HttpRequest, pk: int) -> HttpResponse:
     _moderator(request)
-    data = selectors.story_get_for_moderation(user=request.user, story_id=pk)
+    data = selectors.story_get_for_moderation(user=signed_in_actor(request), story_id=pk)
     form = RestrictForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -272,7 +272,7 @@ def templates(request: HttpRequest) -> HttpResponse:
     _moderator(request)
     return render(request, "stories/moderation/templates.html", {
         "page_title": _("Reasons for not publishing"),
-        "templates": selectors.rejection_templates_for_moderators(user=request.user),
+        "templates": selectors.rejection_templates_for_moderators(user=signed_in_actor(request)),
         "back_href": reverse("stories:moderation_queue"),
     })
 
@@ -282,7 +282,7 @@ def templates(request: HttpRequest) -> HttpResponse:
 def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
     _moderator(request)
     template = (
-        selectors.rejection_template_get(user=request.user, template_id=template_id) if template_id is not None else None
+        selectors.rejection_template_get(user=signed_in_actor(request), template_id=template_id) if template_id is not None else None
     )
     initial = {"title": template.title, "body": template.body} if template is not None else None
     form = RejectionTemplateForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -307,7 +307,7 @@ def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpR
 @require_POST
 def template_retire(request: HttpRequest, template_id: int) -> HttpResponse:
     _moderator(request)
-    selectors.rejection_template_get(user=request.user, template_id=template_id)
+    selectors.rejection_template_get(user=signed_in_actor(request), template_id=template_id)
     restore = request.POST.get("restore") == "1"
     template = services.rejection_template_set_active(
         actor=signed_in_actor(request), template_id=template_id, is_active=restore
@@ -324,7 +324,7 @@ def template_retire(request: HttpRequest, template_id: int) -> HttpResponse:
 @login_required
 def figures(request: HttpRequest) -> HttpResponse:
     _moderator(request)
-    data = selectors.moderation_figures(user=request.user)
+    data = selectors.moderation_figures(user=signed_in_actor(request))
     return render(request, "stories/moderation/figures.html", {
         "page_title": _("Moderation figures"),
         "figures": data,
@@ -336,7 +336,7 @@ def figures(request: HttpRequest) -> HttpResponse:
 # --- The private provider's page -------------------------------------------------------------
 
 def _notice_page(request: HttpRequest, notice_id: int, review_form: ProviderReviewForm | None = None) -> HttpResponse:
-    data = selectors.provider_notice_get_for_staff(user=request.user, notice_id=notice_id)
+    data = selectors.provider_notice_get_for_staff(user=signed_in_actor(request), notice_id=notice_id)
     form = review_form or ProviderReviewForm()
     return render(request, "stories/moderation/provider_notice.html", {
         "page_title": page_title(
@@ -355,7 +355,7 @@ def provider_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def provider_go_ahead(request: HttpRequest, notice_id: int) -> HttpResponse:
-    selectors.provider_notice_get_for_staff(user=request.user, notice_id=notice_id)
+    selectors.provider_notice_get_for_staff(user=signed_in_actor(request), notice_id=notice_id)
     try:
         story = services.provider_notice_go_ahead(notice_id=notice_id, actor=signed_in_actor(request))
     except ValidationError as error:
@@ -372,7 +372,7 @@ def provider_go_ahead(request: HttpRequest, notice_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def provider_review(request: HttpRequest, notice_id: int) -> HttpResponse:
-    selectors.provider_notice_get_for_staff(user=request.user, notice_id=notice_id)
+    selectors.provider_notice_get_for_staff(user=signed_in_actor(request), notice_id=notice_id)
     form = ProviderReviewForm(request.POST)
     if form.is_valid():
         try:

@@ -86,7 +86,7 @@ def _text_initial(response: Response) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def respond(request: HttpRequest, pk: int) -> HttpResponse:
     actor = signed_in_actor(request)
-    story, memberships = selectors.story_get_for_responding(user=request.user, story_id=pk)
+    story, memberships = selectors.story_get_for_responding(user=signed_in_actor(request), story_id=pk)
     by_org = {m.organisation_id: m for m in memberships}
     choices = [(m.organisation_id, m.organisation.name) for m in memberships]
     source = request.POST if request.method == "POST" else request.GET
@@ -148,7 +148,7 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def response_edit(request: HttpRequest, response_id: int) -> HttpResponse:
-    response = selectors.response_get_for_edit(user=request.user, response_id=response_id)
+    response = selectors.response_get_for_edit(user=signed_in_actor(request), response_id=response_id)
     context: dict[str, Any] = {
         "response": response,
         "story": response.story,
@@ -200,7 +200,7 @@ def _edit_closed(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 @login_required
 def responses_moderation_queue(request: HttpRequest) -> HttpResponse:
     try:
-        page = selectors.response_moderation_queue(user=request.user, cursor=request.GET.get("cursor") or None)
+        page = selectors.response_moderation_queue(user=signed_in_actor(request), cursor=request.GET.get("cursor") or None)
     except InvalidCursorError as exc:
         raise Http404 from exc
     return render(
@@ -218,7 +218,7 @@ def responses_moderation_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def response_publish(request: HttpRequest, response_id: int) -> HttpResponse:
-    response = selectors.response_get_for_moderation(user=request.user, response_id=response_id)
+    response = selectors.response_get_for_moderation(user=signed_in_actor(request), response_id=response_id)
     if services.response_publish(response_id=response.pk, actor=signed_in_actor(request)):
         messages.success(
             request, _("The response to “%(title)s” has been published") % {"title": response.story.title}
@@ -231,7 +231,7 @@ def response_publish(request: HttpRequest, response_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def response_reject(request: HttpRequest, response_id: int) -> HttpResponse:
-    response = selectors.response_get_for_moderation(user=request.user, response_id=response_id)
+    response = selectors.response_get_for_moderation(user=signed_in_actor(request), response_id=response_id)
     if response.status != ResponseStatus.PENDING:
         messages.info(request, _("That response had already been dealt with"))
         return redirect("stories:responses_moderation_queue")
@@ -398,7 +398,7 @@ def response_rate(request: HttpRequest, response_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def organisation_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    org = selectors.organisation_get_for_story_settings(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_story_settings(user=signed_in_actor(request), slug=slug)
     current = services.organisation_story_settings(organisation=org)
     form = OrganisationSettingsForm(
         request.POST if request.method == "POST" else None,
@@ -435,7 +435,7 @@ def organisation_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def response_templates(request: HttpRequest, slug: str) -> HttpResponse:
-    org = selectors.organisation_get_for_story_settings(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_story_settings(user=signed_in_actor(request), slug=slug)
     return render(
         request,
         "stories/responses/templates.html",
@@ -460,7 +460,7 @@ def response_template_edit(request: HttpRequest, slug: str, template_id: int) ->
 
 
 def _template_form(request: HttpRequest, slug: str, *, template_id: int | None) -> HttpResponse:
-    org = selectors.organisation_get_for_story_settings(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_story_settings(user=signed_in_actor(request), slug=slug)
     template = selectors.response_template_get(organisation=org, template_id=template_id) if template_id else None
     form = ResponseTemplateForm(
         request.POST if request.method == "POST" else None,
@@ -502,7 +502,7 @@ def _template_form(request: HttpRequest, slug: str, *, template_id: int | None) 
 @login_required
 @require_http_methods(["GET", "POST"])
 def response_template_delete(request: HttpRequest, slug: str, template_id: int) -> HttpResponse:
-    org = selectors.organisation_get_for_story_settings(user=request.user, slug=slug)
+    org = selectors.organisation_get_for_story_settings(user=signed_in_actor(request), slug=slug)
     template = selectors.response_template_get(organisation=org, template_id=template_id)
     if request.method == "POST":
         services.response_template_delete(template_id=template.pk, organisation=org, actor=signed_in_actor(request))
