@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django.utils.http import http_date
+from freezegun import freeze_time
 
 from localsocial.core.page_cache import (
     NONCE_MARK,
@@ -123,22 +125,40 @@ def test_error_pages_and_posts_are_not_stored():
 
 
 def test_a_page_answers_a_conditional_request_with_304():
-    first = Client().get("/stories/")
-    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    assert etag.startswith('W/"')
-    assert first.headers["Cache-Control"] == "private, no-cache"
-    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in first.headers["Vary"].split(",")}
-    again = Client().get("/stories/", HTTP_IF_NONE_MATCH=etag)
-    assert again.status_code == 304
-    assert again.content == b""
-    # The reader keeps the policy they were given with the page: no new nonce on a 304.
-    assert "Content-Security-Policy" not in again.headers
-    assert Client().get("/stories/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
-    StoryFactory(title="Something new")  # the list changes: the old tag no longer matches
-    changed = Client().get("/stories/", HTTP_IF_NONE_MATCH=etag)
-    assert changed.status_code == 200
-    assert "Something new" in page_text(changed)
-    assert changed.headers["ETag"] != etag
+    with freeze_time(timezone.now()) as clock:
+        first = Client().get("/stories/")
+        etag = first.headers["ETag"]
+        assert etag.startswith('W/"')
+        assert first.headers["Cache-Control"] == "private, no-cache"
+        assert {"Cookie", "Accept-Language"} <= {v.strip() for v in first.headers["Vary"].split(",")}
+        again = Client().get("/stories/", HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304
+        assert again.content == b""
+        # The reader keeps the policy they were given with the page: no new nonce on a 304.
+        assert "Content-Security-Policy" not in again.headers
+        # A date is given once the second the page was made in is over (HTTP dates are whole seconds).
+        assert "Last-Modified" not in first.headers
+        clock.tick(2)
+        modified = Client().get("/stories/").headers["Last-Modified"]
+        assert Client().get("/stories/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+        StoryFactory(title="Something new")  # the list changes: the old validators no longer match
+        changed = Client().get("/stories/", HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200
+        assert "Something new" in page_text(changed)
+        assert changed.headers["ETag"] != etag
+        assert Client().get("/stories/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 200
+
+
+def test_a_change_after_the_readers_copy_is_never_answered_304():
+    with freeze_time(timezone.now()) as clock:
+        Client().get("/stories/")
+        clock.tick(1.5)
+        copy = Client().get("/stories/")
+        clock.tick(0.1)  # within a second of the date the reader holds
+        StoryFactory(title="Changed a moment later")
+        newer = Client().get("/stories/", HTTP_IF_MODIFIED_SINCE=copy.headers["Last-Modified"])
+        assert newer.status_code == 200
+        assert "Changed a moment later" in page_text(newer)
 
 
 def test_an_older_if_modified_since_gets_the_page():
@@ -183,3 +203,43 @@ def test_the_home_and_directory_pages_are_cached_for_visitors():
     for path in ["/", "/directory/", "/directory/organisations/northgate/"]:
         assert state(Client().get(path)) == "miss", path
         assert state(Client().get(path)) == "hit", path
+
+
+def test_feeds_are_cached_and_a_shared_cache_may_keep_them_but_must_revalidate():
+    StoryFactory(title="The library reopened")
+    first, second = Client().get("/stories/feed/atom/"), Client().get("/stories/feed/atom/")
+    assert (state(first), state(second)) == ("miss", "hit")
+    assert second.headers["Cache-Control"] == "public, no-cache"
+    assert second.content == first.content
+    assert Client().get("/stories/feed/atom/", HTTP_IF_NONE_MATCH=first.headers["ETag"]).status_code == 304
+    StoryFactory(title="The pool is closed")
+    assert b"The pool is closed" in Client().get("/stories/feed/atom/").content
+
+
+@pytest.mark.parametrize("path", ["/stories/open-data/stories.csv", "/stories/open-data/stories.json",
+                                  "/directory/open-data/directory.csv"])
+def test_open_data_downloads_answer_conditional_requests_and_change_with_the_data(path):
+    clock = freeze_time(timezone.now())
+    frozen = clock.start()
+    story = StoryFactory(title="The bus was late")
+    Client().get(path)
+    frozen.tick(2)
+    first = Client().get(path)
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert Client().get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert Client().get(path, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    if path.startswith("/directory/"):
+        from localsocial.directory.services import organisation_update
+
+        organisation_update(actor=None, organisation=story.services.first().organisation, name="Renamed Trust")
+    else:
+        from localsocial.stories.services.submission import story_withdraw
+
+        story_withdraw(story_id=story.pk)
+    again = Client().get(path, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
+    assert Client().get(path, HTTP_IF_MODIFIED_SINCE=modified).status_code == 200
+    clock.stop()

@@ -21,14 +21,18 @@ What is never shared:
   passed straight to the view, and so is any response that sets a cookie or is not a plain 200.
 
 HTTP caching: every page served this way has a weak ``ETag`` and ``Last-Modified`` and answers
-``If-None-Match``/``If-Modified-Since`` with 304; ``Cache-Control: private, no-cache`` lets the
-reader's own browser keep it and revalidate (a shared cache would hand one visitor's nonce and
-CSRF token to the next).  ``Vary: Cookie, Accept-Language``.
+``If-None-Match``/``If-Modified-Since`` with 304.  A page with a nonce or a CSRF token gets
+``Cache-Control: private, no-cache`` (the reader's own browser keeps it and revalidates; a shared
+cache would hand one visitor's nonce and token to the next); one without (feeds) gets ``public,
+no-cache`` (a proxy or CDN may keep it and revalidates each time, so a story taken down is gone
+from it at once).  ``Vary: Cookie, Accept-Language``.  Streamed open data is too large to keep:
+``conditional_on(groups)`` gives it the same validators and 304s without storing it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import threading
 import time
@@ -63,7 +67,7 @@ Groups = Iterable[str] | Callable[..., Iterable[str]]
 class CachedPage:
     body: bytes  # with NONCE_MARK and TOKEN_MARK where the nonce and CSRF tokens were
     headers: tuple[tuple[str, str], ...]
-    stored_at: float
+    modified: float  # when what it shows last changed: its groups' newest generation, or the release
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -76,25 +80,30 @@ def page_cache_enabled() -> bool:
 
 # --- The release: pages rendered by other code are never served -------------------------------
 
-def _release_compute() -> str:
+def _release_compute() -> tuple[str, float]:
     """A digest of the code and templates this process runs (names, sizes, modification
-    times), so a deploy starts with an empty page cache without anyone clearing it."""
+    times), so a deploy starts with an empty page cache without anyone clearing it, and the
+    newest modification time (no page is older than the code that made it)."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
+    newest = 0.0
     for path in sorted(root.rglob("*")):
         if path.suffix in {".py", ".html", ".mo", ".txt", ".json"} and "__pycache__" not in path.parts:
             stat = path.stat()
             digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+            newest = max(newest, stat.st_mtime)
+    return digest.hexdigest()[:16], newest
 
 
-_release: str | None = None
+_release: tuple[str, float] | None = None
 
 
-def release() -> str:
+def release() -> tuple[str, float]:
+    """``(name, time)`` of the code this process runs."""
     global _release
     if _release is None:
-        _release = str(_setting("PAGE_CACHE_RELEASE", "")) or _release_compute()
+        name, newest = _release_compute()
+        _release = (str(_setting("PAGE_CACHE_RELEASE", "")) or name, newest)
     return _release
 
 
@@ -118,14 +127,27 @@ def generations(groups: Iterable[str]) -> dict[str, str]:
     for key in missing:
         # add() is atomic: two processes meeting a new group agree on one generation.  A random
         # one (not 0) means a group whose key was evicted can never meet a page stored earlier.
-        _cache().add(key, uuid.uuid4().hex[:16], timeout=None)
+        _cache().add(key, _new_generation(), timeout=None)
     if missing:
         found.update(_cache().get_many(missing))
     return {keys[key]: str(found.get(key, "")) for key in keys}
 
 
+def _new_generation() -> str:
+    """A random token nobody has used, with the time it was made (for Last-Modified)."""
+    return f"{uuid.uuid4().hex[:16]}@{time.time():.3f}"
+
+
+def generation_time(value: str) -> float:
+    """When a generation began (0 for one written before generations carried their time)."""
+    try:
+        return float(value.rpartition("@")[2])
+    except ValueError:
+        return 0.0
+
+
 def _bump(groups: Iterable[str]) -> None:
-    _cache().set_many({_generation_key(name): uuid.uuid4().hex[:16] for name in set(groups)}, timeout=None)
+    _cache().set_many({_generation_key(name): _new_generation() for name in set(groups)}, timeout=None)
 
 
 SITE_GROUP = "site"  # every page is in it: changes no module describes (the admin site)
@@ -185,7 +207,7 @@ def page_key(request: HttpRequest, group_generations: dict[str, str]) -> str:
 
     query = sorted(request.GET.lists())
     parts = [
-        release(), request.path, repr(query), get_language() or "",
+        release()[0], request.path, repr(query), get_language() or "",
         "banner" if COOKIE_SEEN not in request.COOKIES else "no-banner",
         *(f"{name}={value}" for name, value in sorted(group_generations.items())),
     ]
@@ -223,14 +245,18 @@ def _get(key: str) -> CachedPage | None:
     return page
 
 
-def _store(key: str, request: HttpRequest, response: HttpResponse) -> CachedPage:
+def _modified(group_generations: dict[str, str]) -> float:
+    return max([release()[1], *(generation_time(value) for value in group_generations.values())])
+
+
+def _store(key: str, request: HttpRequest, response: HttpResponse, modified: float) -> CachedPage:
     body = response.content
     nonce = getattr(request, "_csp_nonce", None)
     if isinstance(nonce, str) and nonce:
         body = body.replace(nonce.encode(), NONCE_MARK)
     body = _TOKEN.sub(lambda match: match.group(1) + TOKEN_MARK + match.group(3), body)
     headers = tuple((name, value) for name, value in response.items() if name.lower() != "vary")
-    page = CachedPage(body=body, headers=headers, stored_at=time.time())
+    page = CachedPage(body=body, headers=headers, modified=modified)
     _cache().set(key, page, timeout=int(_setting("PAGE_CACHE_SECONDS", 600)))
     _local_put(key, page)
     return page
@@ -256,25 +282,36 @@ def _etag(key: str) -> str:
     return f'W/"{key[5:29]}"'
 
 
-def _not_modified(request: HttpRequest, etag: str, stored_at: float) -> bool:
+def _not_modified(request: HttpRequest, etag: str, modified: float) -> bool:
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         tags = parse_etags(if_none_match)
         return "*" in tags or etag in tags or etag.removeprefix("W/") in tags
     since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE") or "")
-    return since is not None and int(stored_at) <= since
+    return since is not None and since >= modified
 
 
-def _http_headers(response: HttpResponseBase, etag: str, stored_at: float) -> None:
+def _http_headers(response: HttpResponseBase, etag: str, modified: float, *, shared: bool) -> None:
+    """Validators, and who may keep the page: ``shared`` pages (no nonce, no CSRF token: feeds,
+    open data) any cache, the others only the reader's browser; both revalidate every time, so
+    a change reaches everyone at once."""
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(stored_at)
-    response["Cache-Control"] = "private, no-cache"
+    # HTTP dates have whole seconds.  Rounded up, and only once that second is over, a date a
+    # reader sends back is later than this version and earlier than any change after it, so
+    # If-Modified-Since alone never gets a 304 for a page that changed within the second.
+    if time.time() >= math.ceil(modified):
+        response["Last-Modified"] = http_date(math.ceil(modified))
+    response["Cache-Control"] = "public, no-cache" if shared else "private, no-cache"
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
 
 
-def _not_modified_response(etag: str, stored_at: float) -> HttpResponse:
+def _shared(page: CachedPage) -> bool:
+    return NONCE_MARK not in page.body and TOKEN_MARK not in page.body
+
+
+def _not_modified_response(etag: str, modified: float, *, shared: bool) -> HttpResponse:
     response = HttpResponse(status=304)
-    _http_headers(response, etag, stored_at)
+    _http_headers(response, etag, modified, shared=shared)
     del response["Content-Type"]
     # The reader keeps the page, and the policy with the nonce it was served with: a new
     # nonce here would replace the stored header and block that page's scripts.
@@ -296,12 +333,13 @@ def public_page(groups: Groups) -> Callable[[Callable[..., HttpResponseBase]], C
             if not request_is_cacheable(request):
                 return view(request, *args, **kwargs)
             names = [SITE_GROUP, *(groups(request, *args, **kwargs) if callable(groups) else groups)]
-            key = page_key(request, generations(names))
+            current = generations(names)
+            key = page_key(request, current)
             page = _get(key)
             if page is not None:
                 etag = _etag(key)
-                if _not_modified(request, etag, page.stored_at):
-                    return _not_modified_response(etag, page.stored_at)
+                if _not_modified(request, etag, page.modified):
+                    return _not_modified_response(etag, page.modified, shared=_shared(page))
                 response: HttpResponseBase = _served(request, page)
                 response[HIT_HEADER] = "hit"
             else:
@@ -309,13 +347,39 @@ def public_page(groups: Groups) -> Callable[[Callable[..., HttpResponseBase]], C
                 if not _response_is_storable(response):
                     return response
                 assert isinstance(response, HttpResponse)
-                page = _store(key, request, response)
+                page = _store(key, request, response, _modified(current))
                 etag = _etag(key)
                 response[HIT_HEADER] = "miss"
-            _http_headers(response, etag, page.stored_at)
+            _http_headers(response, etag, page.modified, shared=_shared(page))
             return response
 
         wrapped.public_page_groups = groups  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def conditional_on(groups: Groups) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """For downloads too large to keep (streamed open data): no copy is stored, but the
+    answer carries an ETag and Last-Modified made from the generations of ``groups``, and a
+    reader whose copy is still current gets a 304 without the file being made again."""
+
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request_is_cacheable(request):
+                return view(request, *args, **kwargs)
+            names = [SITE_GROUP, *(groups(request, *args, **kwargs) if callable(groups) else groups)]
+            current = generations(names)
+            etag = _etag(page_key(request, current))
+            modified = _modified(current)
+            if _not_modified(request, etag, modified):
+                return _not_modified_response(etag, modified, shared=True)
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200:
+                _http_headers(response, etag, modified, shared=True)
+            return response
+
         return wrapped
 
     return decorator

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from localsocial.accounts.actors import signed_in_actor
 from localsocial.core.forms import form_errors_apply
-from localsocial.core.page_cache import public_page
+from localsocial.core.page_cache import conditional_on, public_page
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.directory import selectors, services
 from localsocial.directory.exports import directory_export_lines, directory_open_data_lines
@@ -300,6 +300,7 @@ def directory_export_download(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+@conditional_on([DIRECTORY_PAGES])
 def directory_open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The whole public directory (areas, organisations, services) as open data, for anyone."""
     response = StreamingHttpResponse(directory_open_data_lines(), content_type="text/csv; charset=utf-8")

@@ -27,7 +27,7 @@ from localsocial.accounts.actors import actor_or_none, signed_in_actor
 from localsocial.accounts.ratelimits import attempt_limited, ip_key, rate, value_key
 from localsocial.core.csv import protect_cell
 from localsocial.core.email import site_url
-from localsocial.core.page_cache import public_page
+from localsocial.core.page_cache import conditional_on, public_page
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.core.views import rate_limited
 from localsocial.directory.page_groups import DIRECTORY_PAGES
@@ -431,11 +431,13 @@ def _download(lines: Iterator[str], *, content_type: str, filename: str) -> Stre
 
 
 @require_GET
+@conditional_on(_LIST_GROUPS)
 def open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
     return _download(_csv_lines(), content_type="text/csv; charset=utf-8", filename="local-social-stories.csv")
 
 
 @require_GET
+@conditional_on(_LIST_GROUPS)
 def open_data_json(request: HttpRequest) -> StreamingHttpResponse:
     return _download(_json_lines(), content_type="application/json; charset=utf-8", filename="local-social-stories.json")
 
