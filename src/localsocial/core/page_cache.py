@@ -267,9 +267,8 @@ def _served(request: HttpRequest, page: CachedPage) -> HttpResponse:
     if NONCE_MARK in body:
         body = body.replace(NONCE_MARK, str(request.csp_nonce).encode())  # type: ignore[attr-defined]
     if TOKEN_MARK in body:
-        pieces = body.split(TOKEN_MARK)
-        # Each form gets its own masked token, as Django's csrf_input gives them.
-        body = pieces[0] + b"".join(get_token(request).encode() + piece for piece in pieces[1:])
+        # One masked token for this response (a new mask on each response, as Django's own).
+        body = body.replace(TOKEN_MARK, get_token(request).encode())
     response = HttpResponse(body)
     for name, value in page.headers:
         response[name] = value
