@@ -395,4 +395,7 @@ LOGGING = {
 LOCALSOCIAL_PHASE = os.environ.get("LOCALSOCIAL_PHASE", "Beta")
 LOCALSOCIAL_FEEDBACK_URL = os.environ.get("LOCALSOCIAL_FEEDBACK_URL", "/feedback/")
 PAGE_SIZE = 20
+# Whole public pages cached for visitors (core.page_cache, decision 0020).
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 600))
 CSRF_FAILURE_VIEW = "localsocial.core.views.csrf_failure"

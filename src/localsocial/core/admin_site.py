@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
+from localsocial.core.page_cache import all_pages_changed
 from localsocial.core.services import audit_record
 
 
@@ -86,12 +87,15 @@ class AuditedModelAdmin(SiteAdminPermissionsMixin, admin.ModelAdmin):
             before=before,
             after=after,
         )
+        all_pages_changed()  # the admin knows nothing of the cached pages' groups
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         audit_record(actor=request.user, action="admin.delete", target=obj)
         super().delete_model(request, obj)
+        all_pages_changed()
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
             audit_record(actor=request.user, action="admin.delete", target=obj)
         super().delete_queryset(request, queryset)
+        all_pages_changed()

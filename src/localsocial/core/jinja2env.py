@@ -2,20 +2,112 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, ngettext, pgettext
-from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, PackageLoader, PrefixLoader
 
 from localsocial.core import forms_jinja
 
+_SAFE_TEXT = re.compile(r"[-a-zA-Z0-9_]+\Z")  # needs no quoting, fits every converter we use
+
+
+@lru_cache(maxsize=1024)
+def _reverse(viewname: str, prefix: str, urlconf: str | None) -> str:
+    return reverse(viewname)
+
+
+@lru_cache(maxsize=1024)
+def _url_template(viewname: str, names: tuple[str, ...], kinds: tuple[str, ...], prefix: str,
+                  urlconf: str | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The address of ``viewname`` cut around its keyword arguments, found by reversing it once
+    with stand-in values of the same kinds: ``(("/stories/", "/"), ("pk",))``.  None when the
+    stand-ins do not fit its patterns (then every call reverses)."""
+    # The text stand-in holds every kind of character a plain slug may (capitals, small letters,
+    # digits, "-" and "_"): a pattern that takes it takes any plain slug.
+    stand_ins = {name: (9_000_000_001 + i if kind == "int" else f"Ls-standin_{i}X")
+                 for i, (name, kind) in enumerate(zip(names, kinds, strict=True))}
+    try:
+        address = reverse(viewname, kwargs=stand_ins)
+    except NoReverseMatch:
+        return None
+    found = sorted((address.find(str(value)), name) for name, value in stand_ins.items())
+    if any(position < 0 or address.count(str(stand_ins[name])) != 1 for position, name in found):
+        return None
+    parts, order, start = [], [], 0
+    for position, name in found:
+        parts.append(address[start:position])
+        order.append(name)
+        start = position + len(str(stand_ins[name]))
+    parts.append(address[start:])
+    return tuple(parts), tuple(order)
+
 
 def url(viewname: str, *args: Any, **kwargs: Any) -> str:
+    """``reverse()`` for templates, without reversing each time: an address without arguments
+    is remembered; one with keyword arguments that are whole numbers or plain slugs is built
+    from the address cut around them (a reverse costs about 17 µs; this under 2).  The script
+    prefix and URLconf are part of every key; anything else is reversed as before."""
+    prefix, urlconf = get_script_prefix(), get_urlconf()
+    if not args and not kwargs:
+        return _reverse(viewname, prefix, urlconf)
+    if not args and all(
+        (type(value) is int and value >= 0) or (type(value) is str and _SAFE_TEXT.match(value))
+        for value in kwargs.values()
+    ):
+        names = tuple(sorted(kwargs))
+        kinds = tuple("int" if type(kwargs[name]) is int else "text" for name in names)
+        template = _url_template(viewname, names, kinds, prefix, urlconf)
+        if template is not None:
+            parts, order = template
+            pieces = [parts[0]]
+            for name, part in zip(order, parts[1:], strict=True):
+                pieces += [str(kwargs[name]), part]
+            return "".join(pieces)
     return reverse(viewname, args=args or None, kwargs=kwargs or None)
+
+
+_TRANSLATED: dict[tuple[str | None, str], str] = {}
+_TRANSLATED_MAX = 50_000  # every string in the code, in every language, with room to spare
+
+
+def gettext_remembered(message: str) -> str:
+    """``gettext`` looked up once per language and string.  Django's own walks every catalogue
+    (ours and each installed app's, about 5 µs) on every call for a string with no translation,
+    which is every English one; the catalogues do not change while the process runs."""
+    if type(message) is not str:  # a lazy string: its own translation, each time
+        return gettext(message)
+    key = (translation.get_language(), message)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = gettext(message)
+        if len(_TRANSLATED) < _TRANSLATED_MAX:
+            _TRANSLATED[key] = found
+    return found
+
+
+_CHOICE_LABELS: dict[tuple[str, str, str | None], dict[Any, str]] = {}
+
+
+def choice_label(obj: Any, field_name: str) -> str:
+    """``obj.get_<field>_display()`` from a table made once per model, field and language
+    (Django's rebuilds the choices dictionary on every call: about 40 µs)."""
+    model = type(obj)
+    key = (model._meta.label, field_name, translation.get_language())
+    table = _CHOICE_LABELS.get(key)
+    if table is None:
+        field = model._meta.get_field(field_name)
+        table = _CHOICE_LABELS[key] = {value: str(label) for value, label in field.flatchoices}
+    value = getattr(obj, field_name)
+    return table.get(value, str(value))
 
 
 def date_format(value: Any, fmt: str = "j F Y") -> str:
@@ -26,12 +118,36 @@ def date_format(value: Any, fmt: str = "j F Y") -> str:
     return formats.date_format(value, fmt)
 
 
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Compiled templates kept on disk under var/ (not in tests), so a new worker loads them
+    instead of compiling every template again; None when the folder cannot be made."""
+    if getattr(settings, "TESTING", False):
+        return None
+    folder = Path(settings.VAR_DIR) / "jinja2-bytecode"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
+def templates_warm(env: Environment) -> int:
+    """Load (compile, or read compiled) every template, so the first request a new worker
+    serves does not pay for it.  Returns how many."""
+    count = 0
+    for name in env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt"))):
+        env.get_template(name)  # a template that does not compile stops the worker: loudly
+        count += 1
+    return count
+
+
 def environment(**options: Any) -> Environment:
     # Our templates first (Django's loader for app jinja2/ dirs), then the GOV.UK macros under
     # their own prefix so that "govuk_frontend_jinja/components/…" resolves.
     base_loader = options.pop("loader", None)
     options.setdefault("autoescape", True)
     options["extensions"] = [*options.get("extensions", []), "jinja2.ext.i18n"]
+    options.setdefault("bytecode_cache", _bytecode_cache())
     env = Environment(**options)  # noqa: S701 -- autoescape is set to True just above
     loaders = [env.loader] if env.loader is not None else []
     if base_loader is not None:
@@ -42,7 +158,7 @@ def environment(**options: Any) -> Environment:
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True, pgettext=pgettext)  # type: ignore[attr-defined]
+    env.install_gettext_callables(gettext_remembered, ngettext, newstyle=True, pgettext=pgettext)  # type: ignore[attr-defined]
     env.globals.update(
         {
             "url": url,
@@ -50,6 +166,7 @@ def environment(**options: Any) -> Environment:
             "staticfiles_storage": staticfiles_storage,
             "get_current_language": translation.get_language,
             "field": forms_jinja.field,
+            "choice_label": choice_label,
             "error_summary_items": forms_jinja.error_summary_items,
         }
     )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from localsocial.core.context_processors import COOKIE_SEEN
 from localsocial.core.navigation import navigation_entries
 from localsocial.core.open_data import datasets
+from localsocial.core.page_cache import public_page
 from localsocial.core.search_forms import SiteSearchForm
 from localsocial.core.search_sources import search_everywhere
 
@@ -43,6 +44,7 @@ def _modules() -> list[dict[str, str]]:
     ]
 
 
+@public_page(())  # the sections come from the navigation registry, fixed at start-up
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"page_title": "", "modules": _modules()})
 

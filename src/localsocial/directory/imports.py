@@ -57,6 +57,7 @@ from localsocial.directory.models import (
     path_ids,
     path_segment,
 )
+from localsocial.directory.page_groups import directory_pages_changed
 
 CHUNK = 2000
 MAX_LGSL = 99999
@@ -781,4 +782,5 @@ def directory_import(
                 after={"created": report.created, "updated": report.updated,
                        "unchanged": report.unchanged, "rows_with_errors": report.lines_with_errors},
             )
+            directory_pages_changed()
     return report

@@ -26,6 +26,7 @@ from localsocial.directory.models import (
     normalise_postcode,
     path_segment,
 )
+from localsocial.directory.page_groups import directory_pages_changed
 
 # The fields callers may set; ``path`` and ``depth`` follow from ``parent``.
 ORGANISATION_FIELDS = (
@@ -206,6 +207,7 @@ def organisation_create(
         actor=actor, action="directory.organisation_create", target=organisation,
         after=model_snapshot(organisation, ["name", "slug", "org_type", "parent_id"]),
     )
+    directory_pages_changed()
     return organisation
 
 
@@ -253,6 +255,7 @@ def organisation_update(
             before={k: v for k, v in before.items() if before[k] != after[k]},
             after={k: v for k, v in after.items() if before[k] != after[k]},
         )
+        directory_pages_changed()
     # The caller's instance reflects what was saved.
     for name in ORGANISATION_FIELDS:
         if name != "parent":
@@ -295,6 +298,7 @@ def service_create(
         actor=actor, action="directory.service_create", target=service,
         after=model_snapshot(service, ["name", "slug", "organisation_id", "lgsl_id"]),
     )
+    directory_pages_changed()
     return service
 
 
@@ -320,6 +324,7 @@ def service_update(
             actor=actor, action="directory.service_update", target=current,
             before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
         )
+        directory_pages_changed()
     for name in SERVICE_FIELDS:
         if name != "organisation":
             setattr(service, name, getattr(current, name))

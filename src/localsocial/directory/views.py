@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from localsocial.accounts.actors import signed_in_actor
 from localsocial.core.forms import form_errors_apply
+from localsocial.core.page_cache import conditional_on, public_page
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.directory import selectors, services
 from localsocial.directory.exports import directory_export_lines, directory_open_data_lines
@@ -28,6 +29,7 @@ from localsocial.directory.forms import (
 )
 from localsocial.directory.imports import directory_import
 from localsocial.directory.models import OrganisationMembership, OrganisationType
+from localsocial.directory.page_groups import DIRECTORY_PAGES
 
 PAGE_SIZE = settings.PAGE_SIZE
 MAX_ERRORS_SHOWN = 500
@@ -39,6 +41,7 @@ def _cursor(request: HttpRequest, name: str = "cursor") -> str | None:
 
 # --- Public pages -----------------------------------------------------------------------------
 
+@public_page([DIRECTORY_PAGES])
 def index(request: HttpRequest) -> HttpResponse:
     browse = BrowseForm(request.GET)
     org_type = browse.cleaned_data["type"] if browse.is_valid() else ""
@@ -93,6 +96,7 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page([DIRECTORY_PAGES])
 def organisation(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         data = selectors.organisation_get_for_page(
@@ -118,6 +122,7 @@ def organisation(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@public_page([DIRECTORY_PAGES])
 def service(request: HttpRequest, slug: str) -> HttpResponse:
     data = selectors.service_get_for_page(slug=slug)
     return render(
@@ -295,6 +300,7 @@ def directory_export_download(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+@conditional_on([DIRECTORY_PAGES])
 def directory_open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The whole public directory (areas, organisations, services) as open data, for anyone."""
     response = StreamingHttpResponse(directory_open_data_lines(), content_type="text/csv; charset=utf-8")

@@ -16,8 +16,11 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from localsocial.core.page_cache import public_page
+from localsocial.directory.page_groups import DIRECTORY_PAGES
 from localsocial.stories.forms.reading import StoryListForm
 from localsocial.stories.models import ListingScope, Story
+from localsocial.stories.page_groups import STORY_LISTS
 from localsocial.stories.selectors.reading import (
     ALL_STORIES,
     ListFilters,
@@ -148,6 +151,7 @@ class StoryRssFeed(StoryAtomFeed):
     feed_type = Rss201rev2Feed
 
 
+@public_page([STORY_LISTS, DIRECTORY_PAGES])
 def feed_view(request: HttpRequest, fmt: str, kind: str = ListingScope.ALL, key: str | None = None) -> Any:
     """The Atom or RSS feed of one list (``fmt`` is "atom" or "rss")."""
     feed_class = StoryAtomFeed if fmt == "atom" else StoryRssFeed

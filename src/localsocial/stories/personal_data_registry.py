@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, Concat
 
 from localsocial.accounts.personal_data import eraser_register, export_section_register
 from localsocial.stories.models import Response, ResponseStatus, Story, StoryService
+from localsocial.stories.page_groups import stories_pages_changed
 
 if TYPE_CHECKING:
     from localsocial.accounts.models import User
@@ -93,8 +94,10 @@ def stories_erase(user: User) -> None:
     """Cut the person's stories loose from them: no account, a placeholder address unique to
     each story (``erased-story-<id>@invalid``, where nothing can be sent), "Former member" as
     the name shown, no address recorded.  The text stays: it was published for everyone, and
-    services' answers refer to it.  One query."""
-    stories_of(user).update(
+    services' answers refer to it.  Two queries."""
+    story_ids = list(stories_of(user).values_list("pk", flat=True))
+    stories_pages_changed(story_ids=story_ids)
+    Story.objects.filter(pk__in=story_ids).update(
         author=None,
         author_email=Concat(Value("erased-story-"), Cast("id", CharField()), Value("@invalid")),
         pseudonym=FORMER_MEMBER,

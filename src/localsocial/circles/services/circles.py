@@ -28,6 +28,7 @@ from localsocial.circles.models import (
     CirclePartner,
     TokenBundle,
 )
+from localsocial.circles.page_groups import circle_pages_changed
 from localsocial.circles.selectors.membership import coordinator_required
 from localsocial.circles.services.ledger import circle_accounts_ensure
 from localsocial.core.email import email_send, site_url
@@ -75,6 +76,7 @@ def circle_settings_update(*, circle: Circle, actor: User,
         ).update(minimum_quarters=circle.minimum_balance_quarters)
     audit_record(actor=actor, action="circles.settings_update", target=circle, before=before,
                  after=model_snapshot(circle, SETTINGS_FIELDS))
+    circle_pages_changed()
     return circle
 
 
@@ -108,6 +110,7 @@ def bundle_save(*, circle: Circle, actor: User, name: str, quarters: int, price_
         raise ValidationError({"name": _("There is already a bundle with this name")}) from error
     audit_record(actor=actor, action="circles.bundle_update" if bundle else "circles.bundle_create", target=target,
                  before=before, after=model_snapshot(target, ["name", "quarters", "price_pence"]))
+    circle_pages_changed()
     return target
 
 
@@ -119,6 +122,7 @@ def bundle_withdraw(*, bundle: TokenBundle, actor: User, on_sale: bool = False) 
     bundle.is_active = on_sale
     audit_record(actor=actor, action="circles.bundle_on_sale" if on_sale else "circles.bundle_withdraw",
                  target=bundle)
+    circle_pages_changed()
     return bundle
 
 
@@ -130,6 +134,7 @@ def partner_add(*, circle: Circle, actor: User, organisation: Organisation) -> t
     if created:
         audit_record(actor=actor, action="circles.partner_add", target=partner,
                      after={"organisation": organisation.pk})
+        circle_pages_changed()
     return partner, created
 
 
@@ -143,6 +148,7 @@ def partner_remove(*, circle: Circle, actor: User, partner_id: int) -> bool:
     audit_record(actor=actor, action="circles.partner_remove", target=partner,
                  before={"organisation": partner.organisation_id})
     partner.delete()
+    circle_pages_changed()
     return True
 
 
@@ -269,5 +275,6 @@ def circle_create(*, actor: User, details: CircleNew, coordinator_email: str) ->
     circle_accounts_ensure(circle=circle)
     audit_record(actor=actor, action="circles.circle_create", target=circle,
                  after=model_snapshot(circle, CREATE_FIELDS))
+    circle_pages_changed()
     coordinator_add(circle=circle, actor=actor, user=user)
     return circle

@@ -33,6 +33,7 @@ from localsocial.circles.forms.membership import (
     tokens,
 )
 from localsocial.circles.models import Member, Payment, PaymentPurpose, PaymentStatus
+from localsocial.circles.page_groups import CIRCLE_PAGES
 from localsocial.circles.selectors.membership import (
     circle_get,
     circle_get_public,
@@ -56,7 +57,9 @@ from localsocial.circles.services.payments import (
 from localsocial.circles.views import coordinate
 from localsocial.core.email import site_url
 from localsocial.core.forms import form_errors_apply, page_title
+from localsocial.core.page_cache import public_page
 from localsocial.core.views import rate_limited
+from localsocial.directory.page_groups import DIRECTORY_PAGES
 
 SLUG = SLUG_URL
 
@@ -82,6 +85,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 # --- Public pages ------------------------------------------------------------------------------
 
+@public_page([CIRCLE_PAGES, DIRECTORY_PAGES])
 def index(request: HttpRequest) -> HttpResponse:
     may_start = request.user.is_authenticated and is_site_admin(request.user)
     return render(request, "circles/index.html", _common(
@@ -89,6 +93,7 @@ def index(request: HttpRequest) -> HttpResponse:
     ))
 
 
+@public_page([CIRCLE_PAGES, DIRECTORY_PAGES])
 def circle_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = circle_get_public(slug=slug)
     can_coordinate = request.user.is_authenticated and request.user.has_perm("circles.coordinate", page.circle)

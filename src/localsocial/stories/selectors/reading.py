@@ -446,6 +446,14 @@ def _search_ids(
     return ids, _window_edge(rest, order_by, SEARCH_WINDOW)
 
 
+@dataclass(frozen=True)
+class ListedService:
+    """A service as a list item names it: its name and the address of its stories."""
+
+    name: str
+    slug: str
+
+
 def _stories_for_list(ids: list[int]) -> list[Story]:
     """The stories with these ids, in that order, with what a list item shows.  Two queries."""
     if not ids:
@@ -454,23 +462,23 @@ def _stories_for_list(ids: list[int]) -> list[Story]:
         Story.objects.filter(pk__in=ids, status=StoryStatus.PUBLISHED)
         .only("id", "title", "pseudonym", "published_at", "progress", "response_count", "me_too_count", "status")
         .annotate(body_start=Substr("body", 1, EXCERPT_CHARS))
-        .prefetch_related(
-            Prefetch(
-                "story_services",
-                queryset=StoryService.objects.select_related("service").only(
-                    "id", "story_id", "position", "service__id", "service__name", "service__slug"
-                ).order_by("position", "id"),
-            )
-        )
     )
     by_id = {story.pk: story for story in stories}
+    # The services' names and addresses only, as plain rows (no model objects to build).
+    services: dict[int, list[ListedService]] = {}
+    for story_id, name, slug in (
+        StoryService.objects.filter(story_id__in=list(by_id))
+        .order_by("story_id", "position", "id")
+        .values_list("story_id", "service__name", "service__slug")
+    ):
+        services.setdefault(story_id, []).append(ListedService(name=name, slug=slug))
     ordered: list[Story] = []
     for story_id in ids:
         story = by_id.get(story_id)
         if story is None:
             continue
         story.excerpt = text_excerpt(story.body_start)  # type: ignore[attr-defined]
-        story.service_list = [link.service for link in story.story_services.all()]  # type: ignore[attr-defined]
+        story.service_list = services.get(story_id, [])  # type: ignore[attr-defined]
         ordered.append(story)
     return ordered
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from localsocial.stories.models import ChangeKind, Response, Story
+from localsocial.stories.page_groups import story_pages_changed
 from localsocial.stories.services.common import story_progress_mark
 from localsocial.stories.services.listing import story_listing_refresh
 from localsocial.stories.tasks.alerts import alerts_match_story_task
@@ -48,6 +49,7 @@ def response_published_effects(*, response: Response) -> None:
     Story.objects.filter(pk=response.story_id).update(
         response_count=Response.objects.filter(story_id=response.story_id, status="published").count()
     )
+    story_pages_changed(story_id=response.story_id)
     response_id = response.pk
     transaction.on_commit(lambda: followers_notify(response_id=response_id))
     if not response.is_author_reply:

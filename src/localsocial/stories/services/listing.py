@@ -1,5 +1,6 @@
 """Keeping ``StoryListing`` (one row per published story per list) in step with the stories,
-and with them the dashboard's monthly totals (``services.totals``)."""
+and with them the dashboard's monthly totals (``services.totals``) and the cached public pages
+(``page_groups``: every change that reaches a list also changes the story's page)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.db import transaction
 
 from localsocial.directory.models import Organisation, path_ids
 from localsocial.stories.models import ListingScope, Story, StoryListing, StoryStatus
+from localsocial.stories.page_groups import story_pages_changed
 from localsocial.stories.services.totals import (
     LISTED_AS_COLUMNS,
     listed_as,
@@ -41,6 +43,7 @@ def story_listing_refresh(*, story: Story) -> int:
     """Rewrite the story's list rows from scratch: call after it is published, restricted,
     withdrawn or rejected, or when its services or tags change, and move the story's counts in
     the monthly totals to match.  Returns the number of rows.  Idempotent."""
+    story_pages_changed(story_id=story.pk)
     before = story_listed_as_locked(story_id=story.pk)
     StoryListing.objects.filter(story_id=story.pk).delete()
     if story.status != StoryStatus.PUBLISHED or story.published_at is None:
@@ -67,6 +70,7 @@ def story_listing_sync(*, story: Story) -> None:
     """Copy the fields lists filter on (progress, criticality, conversation times) onto the
     story's existing rows, for changes that do not move it between lists, and move its counts
     in the monthly totals to match."""
+    story_pages_changed(story_id=story.pk)
     before = story_listed_as_locked(story_id=story.pk)
     StoryListing.objects.filter(story_id=story.pk).update(
         progress=story.progress, criticality=story.criticality, first_response_at=story.first_response_at,

@@ -40,6 +40,7 @@ from localsocial.stories.models import (
     TagSuggestion,
 )
 from localsocial.stories.models.story import VERY_CRITICAL, author_has_email
+from localsocial.stories.page_groups import story_pages_changed
 from localsocial.stories.selectors.common import RESPONDING_ROLES, story_organisation_ids
 from localsocial.stories.services.common import private_link, story_author_link_secret
 from localsocial.stories.services.events import story_hidden_effects, story_published_effects
@@ -162,6 +163,7 @@ def story_edit(
         story=story, kind=StoryRevision.Kind.MODERATOR_EDIT, edited_by=actor, reason=reason[:300], **after
     )
     Story.objects.filter(pk=story.pk).update(**after, updated_at=timezone.now())
+    story_pages_changed(story_id=story.pk)
     audit_record(
         actor=actor, action="stories.story_edit", target=story,
         before=before, after={**after, "reason": reason},

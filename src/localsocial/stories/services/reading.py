@@ -24,6 +24,7 @@ from localsocial.stories.models import (
     StoryRead,
     StoryStatus,
 )
+from localsocial.stories.page_groups import story_pages_changed
 from localsocial.stories.services.common import secret_hash, story_progress_mark
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def me_too_add(*, story_id: int, person_key: str, actor: User | None = None) -> 
     counted = Story.objects.filter(pk=story_id, status=StoryStatus.PUBLISHED).update(me_too_count=F("me_too_count") + 1)
     if not counted:
         raise StoryNotOpenError  # rolls back the row made above
+    story_pages_changed(story_id=story_id)
     return True
 
 

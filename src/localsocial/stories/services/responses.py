@@ -41,6 +41,7 @@ from localsocial.stories.models import (
 )
 from localsocial.stories.models.responses import RESPONSE_MAX_CHARS
 from localsocial.stories.models.story import email_is_placeholder
+from localsocial.stories.page_groups import story_pages_changed
 from localsocial.stories.selectors.common import secret_hash, story_responder_memberships
 from localsocial.stories.selectors.responses import (
     response_can_edit,
@@ -265,6 +266,7 @@ def response_edit(
     response.save(update_fields=fields)
     if back_to_moderation:
         _response_count_refresh(story_id=response.story_id)
+    story_pages_changed(story_id=response.story_id)
     audit_record(
         actor=actor, action="stories.response_edit", target=response,
         before=before, after=model_snapshot(response, _AUDITED),
@@ -370,6 +372,7 @@ def change_confirm(*, response_id: int, story_id: int, happened: bool, note: str
     response.save(update_fields=["author_confirmed", "author_confirmed_at", "author_confirmation_note"])
     if happened:
         story_progress_mark(story_id=story_id, changed_at=now)
+    story_pages_changed(story_id=story_id)
     return response
 
 
@@ -381,8 +384,12 @@ def response_rate(*, response_id: int, person_key: str, helpful: bool, by_author
     """Record whether this person found a published response helpful.  One rating per
     person: rating again replaces their earlier answer and moves the counts with it.  Raises
     Response.DoesNotExist unless the response is published."""
-    if not Response.objects.filter(pk=response_id, status=ResponseStatus.PUBLISHED).exists():
+    story_id = Response.objects.filter(pk=response_id, status=ResponseStatus.PUBLISHED).values_list(
+        "story_id", flat=True
+    ).first()
+    if story_id is None:
         raise Response.DoesNotExist
+    story_pages_changed(story_id=story_id)  # the counts show on the story's page
     counts = {"helpful_count": F("helpful_count") + 1} if helpful else {"not_helpful_count": F("not_helpful_count") + 1}
     try:
         with transaction.atomic():

@@ -27,11 +27,14 @@ from localsocial.accounts.actors import actor_or_none, signed_in_actor
 from localsocial.accounts.ratelimits import attempt_limited, ip_key, rate, value_key
 from localsocial.core.csv import protect_cell
 from localsocial.core.email import site_url
+from localsocial.core.page_cache import conditional_on, public_page
 from localsocial.core.pagination import InvalidCursorError
 from localsocial.core.views import rate_limited
+from localsocial.directory.page_groups import DIRECTORY_PAGES
 from localsocial.stories import feeds
 from localsocial.stories.forms.reading import FollowForm, StoryListForm
 from localsocial.stories.models import ListingScope, Story, StoryStatus
+from localsocial.stories.page_groups import STORY_LISTS, story_page_group
 from localsocial.stories.selectors import reading as selectors
 from localsocial.stories.selectors.common import story_responder_memberships
 from localsocial.stories.selectors.responses import story_thread
@@ -71,7 +74,15 @@ def _story_or_404(pk: int) -> Story:
 
 # --- The story page ---------------------------------------------------------------------------
 
+def _story_page_groups(request: HttpRequest, pk: int) -> list[str]:
+    return [story_page_group(pk), DIRECTORY_PAGES]
+
+
+_LIST_GROUPS = [STORY_LISTS, DIRECTORY_PAGES]
+
+
 @require_GET
+@public_page(_story_page_groups)
 def story(request: HttpRequest, pk: int) -> HttpResponse:
     data = selectors.story_get_for_page(story_id=pk)
     item = data.story
@@ -249,27 +260,32 @@ def _list(request: HttpRequest, scope: selectors.ListScope) -> HttpResponse:
 
 
 @require_GET
+@public_page(_LIST_GROUPS)
 def index(request: HttpRequest) -> HttpResponse:
     """All stories, newest first; with ``q``, the search page."""
     return _list(request, selectors.ALL_STORIES)
 
 
 @require_GET
+@public_page(_LIST_GROUPS)
 def organisation_stories(request: HttpRequest, slug: str) -> HttpResponse:
     return _list(request, selectors.list_scope_for(kind=ListingScope.ORGANISATION, key=slug))
 
 
 @require_GET
+@public_page(_LIST_GROUPS)
 def service_stories(request: HttpRequest, slug: str) -> HttpResponse:
     return _list(request, selectors.list_scope_for(kind=ListingScope.SERVICE, key=slug))
 
 
 @require_GET
+@public_page(_LIST_GROUPS)
 def tag_stories(request: HttpRequest, slug: str) -> HttpResponse:
     return _list(request, selectors.list_scope_for(kind=ListingScope.TAG, key=slug))
 
 
 @require_GET
+@public_page(_LIST_GROUPS)
 def area_stories(request: HttpRequest, gss_code: str) -> HttpResponse:
     return _list(request, selectors.list_scope_for(kind=ListingScope.AREA, key=gss_code))
 
@@ -415,11 +431,13 @@ def _download(lines: Iterator[str], *, content_type: str, filename: str) -> Stre
 
 
 @require_GET
+@conditional_on(_LIST_GROUPS)
 def open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
     return _download(_csv_lines(), content_type="text/csv; charset=utf-8", filename="local-social-stories.csv")
 
 
 @require_GET
+@conditional_on(_LIST_GROUPS)
 def open_data_json(request: HttpRequest) -> StreamingHttpResponse:
     return _download(_json_lines(), content_type="application/json; charset=utf-8", filename="local-social-stories.json")
 
