@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from localsocial.accounts.models import SiteRole
@@ -107,10 +107,6 @@ def test_only_moderators_see_the_moderation_pages(who):
 
 
 def test_the_public_story_page_never_shows_the_original_text_or_the_email(mod_client, moderator):
-    try:
-        public_path = reverse("stories:story", kwargs={"pk": 1})
-    except NoReverseMatch:
-        pytest.skip("The public story page belongs to the reading part and is not there yet.")
     story = StoryFactory(status="pending", author_email="hidden@example.org", body="Dr Zebedee was rude.")
     services.story_edit(story_id=story.pk, actor=moderator, title=story.title, body="The doctor was rude.",
                         feelings="", reason="Name")
