@@ -80,3 +80,59 @@ def test_a_choice_label_is_the_models_own_in_each_language():
         for language in ("en-gb", "cy"):
             with translation.override(language):
                 assert choice_label(story, "progress") == story.get_progress_display()
+
+
+def _input_macro():
+    from django.template import engines
+
+    env = engines.all()[0].env
+    return env.get_template("govuk_frontend_jinja/components/input/macro.html").module.govukInput
+
+
+def test_a_remembered_macro_gives_the_macros_own_html_and_tells_text_from_markup():
+    from markupsafe import Markup
+
+    from localsocial.core.jinja2env import remembered
+
+    govuk_input = _input_macro()
+    params = {"id": "q", "name": "q", "label": {"text": "Search <stories>"}, "value": "bins & bags"}
+    first = remembered(govuk_input, params)
+    assert first == govuk_input(params)
+    assert remembered(govuk_input, params) == first
+    assert "Search &lt;stories&gt;" in first
+    as_markup = {**params, "label": {"text": Markup("Search <b>stories</b>")}}
+    assert remembered(govuk_input, as_markup) == govuk_input(as_markup)
+    assert "<b>stories</b>" in remembered(govuk_input, as_markup)
+
+
+def test_a_remembered_macro_is_kept_apart_by_language():
+    from django.utils import translation
+
+    from localsocial.core.jinja2env import gettext_remembered, remembered
+
+    govuk_input = _input_macro()
+    with translation.override("cy"):
+        welsh = remembered(govuk_input, {"id": "q", "name": "q", "label": {"text": gettext_remembered("Directory")}})
+    with translation.override("en-gb"):
+        english = remembered(govuk_input, {"id": "q", "name": "q", "label": {"text": gettext_remembered("Directory")}})
+    assert welsh != english
+
+
+@pytest.mark.django_db
+def test_each_signed_in_person_gets_their_own_sign_out_token_in_the_remembered_header(client):
+    import re
+
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    tokens = []
+    for name in ("Ana", "Ben"):
+        reader = Client()
+        reader.force_login(UserFactory(display_name=name))
+        page = reader.get("/stories/").content.decode()
+        assert "Sign out" in page
+        form = re.search(r'action="/accounts/sign-out/".*?value="([^"]+)"', page, re.S)
+        assert form is not None
+        tokens.append(form.group(1))
+    assert tokens[0] != tokens[1]
