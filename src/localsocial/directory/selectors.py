@@ -8,11 +8,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from localsocial.core.pagination import KeysetPage, keyset_paginate
+from localsocial.core.pagination import (
+    AFTER,
+    InvalidCursorError,
+    KeysetPage,
+    decode_cursor,
+    keyset_paginate,
+)
+from localsocial.core.search import (
+    SearchQuery,
+    postgres_websearch_texts,
+    search_parse,
+    sqlite_match_text,
+)
 from localsocial.directory.models import (
     GSS_RE,
     ODS_RE,
@@ -32,7 +45,10 @@ if TYPE_CHECKING:
     from localsocial.accounts.models import User
 
 ORDERING = ("name", "id")
-SEARCH_ORDERING = ("name", "kind", "id")
+# Search results: the rank keys of directory_search, then name, kind and id; and how many of
+# the best matches a search keeps (decision 0021).
+SEARCH_ORDERING = ("tier", "words", "name", "kind", "id")
+SEARCH_CANDIDATES = 500
 MAX_SEARCH_TERMS = 8
 
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -112,53 +128,197 @@ def _type_label(value: str) -> str:
         return value
 
 
+@dataclass
+class DirectorySearchPage(KeysetPage[SearchResult]):
+    """A page of search results; ``cut_to`` is the number of best matches kept when the words
+    matched more than that (None when every match can be paged through)."""
+
+    cut_to: int | None = None
+
+
+# Rank keys, best first: a code (ODS, GSS, postcode), then the whole name, then any name with
+# every word, fewer other words first.  See docs/decisions/0021-directory-search-ranking.md.
+TIER_CODE, TIER_NAME, TIER_WORDS = 0, 1, 2
+# The words in a name, less one: the same expression as the rank indexes of migration 0003.
+_WORDS_SQL = "(length({t}.name) - length(replace({t}.name, ' ', '')))"
+
+
+def _words(name: str) -> int:
+    return name.count(" ")
+
+
+def _fts_sql(table: str, query: SearchQuery, *, active_only: bool) -> tuple[str, list[Any]]:
+    """SQL selecting the ids of the best ``SEARCH_CANDIDATES + 1`` rows of ``table`` whose name
+    has every word: fewest words first, then by name.  The words are parameters."""
+    words = _WORDS_SQL.format(t=table)
+    active = f" AND {table}.is_active" if active_only else ""
+    limit = SEARCH_CANDIDATES + 1
+    if connection.vendor == "postgresql":
+        positive, negative = postgres_websearch_texts(query)
+        condition = f"{table}.search_vector @@ websearch_to_tsquery('english', %s)"
+        params: list[Any] = [positive]
+        if negative:
+            condition += f" AND NOT ({table}.search_vector @@ websearch_to_tsquery('english', %s))"
+            params.append(negative)
+        # Common words: walked in rank order in the rank index (which carries the vector), so
+        # only as far as the best matches; rare words: the GIN index, then a sort of the few.
+        sql = (
+            f"SELECT {table}.id FROM {table} WHERE {condition}{active} "  # noqa: S608
+            f"ORDER BY {words}, {table}.name, {table}.id LIMIT {limit}"
+        )
+        return sql, params
+    fts = f"{table}_fts"
+    sql = (
+        f"SELECT {table}.id FROM {fts} JOIN {table} ON {table}.id = {fts}.rowid "  # noqa: S608
+        f"WHERE {fts} MATCH %s{active} ORDER BY {words}, {table}.name, {table}.id LIMIT {limit}"
+    )
+    return sql, [sqlite_match_text(query)]
+
+
+def _code_conditions(text: str, alias: str, *, with_gss: bool) -> tuple[str, list[Any]] | None:
+    """SQL matching the ODS or GSS code exactly or the start of a postcode, as the search box
+    means them (each served by its own index), or None when the text is none of those."""
+    compact = "".join(text.split()).upper()
+    parts: list[str] = []
+    params: list[Any] = []
+    if re.match(ODS_RE, compact):
+        parts.append(f"{alias}.ods_code = %s")
+        params.append(compact)
+    if with_gss and re.match(GSS_RE, compact):
+        parts.append(f"{alias}.gss_code = %s")
+        params.append(compact)
+    prefix = postcode_prefix(text)
+    if prefix:
+        parts.append(f"{alias}.postcode LIKE %s")
+        params.append(prefix.replace("%", "").replace("_", "") + "%")
+    if not parts:
+        return None
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[str, list[Any]]:
+    """One statement: the best candidates of each kind, by code and by name, with what a
+    result shows.  Every branch is bounded by ``SEARCH_CANDIDATES + 1``."""
+    branches: list[str] = []
+    params: list[Any] = []
+    org_columns = "'organisation', {tier}, o.id, o.name, o.slug, o.org_type"
+    svc_columns = "'service', {tier}, s.id, s.name, s.slug, p.name"
+    svc_join = "JOIN directory_organisation p ON p.id = s.organisation_id"
+    limit = SEARCH_CANDIDATES + 1
+    with_orgs = kind in ("all", "organisations")
+    with_services = kind in ("all", "services")
+    if query.has_positive_terms:
+        if with_orgs:
+            sql, fts_params = _fts_sql("directory_organisation", query, active_only=False)
+            branches.append(
+                f"SELECT {org_columns.format(tier=TIER_WORDS)} FROM ({sql}) c "  # noqa: S608
+                "JOIN directory_organisation o ON o.id = c.id"
+            )
+            params += fts_params
+        if with_services:
+            sql, fts_params = _fts_sql("directory_service", query, active_only=True)
+            branches.append(
+                f"SELECT {svc_columns.format(tier=TIER_WORDS)} FROM ({sql}) c "  # noqa: S608
+                f"JOIN directory_service s ON s.id = c.id {svc_join}"
+            )
+            params += fts_params
+    org_codes = _code_conditions(text, "o", with_gss=True)
+    if with_orgs and org_codes:
+        condition, code_params = org_codes
+        branches.append(
+            f"SELECT * FROM (SELECT {org_columns.format(tier=TIER_CODE)} FROM directory_organisation o "  # noqa: S608
+            f"WHERE {condition} "
+            f"ORDER BY o.name, o.id LIMIT {limit}) oc"
+        )
+        params += code_params
+    svc_codes = _code_conditions(text, "s", with_gss=False)
+    if with_services and svc_codes:
+        condition, code_params = svc_codes
+        branches.append(
+            f"SELECT * FROM (SELECT {svc_columns.format(tier=TIER_CODE)} FROM directory_service s {svc_join} "  # noqa: S608
+            f"WHERE s.is_active AND {condition} "
+            f"ORDER BY s.name, s.id LIMIT {limit}) sc"
+        )
+        params += code_params
+    return " UNION ALL ".join(branches), params
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _keyset_page(
+    rows: list[tuple[Any, ...]], *, cursor: str | None, page_size: int
+) -> tuple[list[tuple[Any, ...]], bool, bool]:
+    """One page of ``rows`` (sorted by their keys) after or before the cursor's key."""
+    direction, values = decode_cursor(cursor, SEARCH_ORDERING) if cursor else (AFTER, [])
+    if not values:
+        return rows[:page_size], len(rows) > page_size, False
+    try:
+        key = (int(values[0]), int(values[1]), str(values[2]), str(values[3]), int(values[4]))
+    except (TypeError, ValueError) as exc:
+        raise InvalidCursorError("This cursor is not valid.") from exc
+    if direction == AFTER:
+        after = [row for row in rows if row[0] > key]
+        return after[:page_size], len(after) > page_size, True
+    before = [row for row in rows if row[0] < key]
+    return before[-page_size:], True, len(before) > page_size
+
+
 def directory_search(
     *, query: str, kind: str, cursor: str | None, page_size: int
-) -> KeysetPage[SearchResult]:
-    """Organisations and services matching ``query`` (see ``_search_condition``), by name.
+) -> DirectorySearchPage:
+    """Organisations and services matching ``query``, best first, one page of them.
 
-    ``kind`` is "all", "organisations" or "services".  Both kinds come from one UNION query,
-    paginated by (name, kind, id), so the page is one query however many match."""
-    text_field = CharField()
-    organisations = (
-        Organisation.objects.filter(_search_condition(query, with_gss=True))
-        .order_by()
-        .annotate(kind=Value("organisation", output_field=text_field), context=F("org_type"))
-        .values("id", "name", "slug", "kind", "context")
-    )
-    services = (
-        Service.objects.filter(_search_condition(query, with_gss=False), is_active=True)
-        .order_by()
-        .annotate(kind=Value("service", output_field=text_field), context=F("organisation__name"))
-        .values("id", "name", "slug", "kind", "context")
-    )
-    branches: list[QuerySet[Any]]
-    if kind == "organisations":
-        branches = [organisations]
-    elif kind == "services":
-        branches = [services]
-    else:
-        branches = [organisations, services]
+    A match is a name with every word of the query (English stemming: "clinics" finds
+    "Clinic"; quoted phrases and -exclusions as in ``core.search``), or an ODS or GSS code
+    exactly, or the start of a postcode (see ``postcode_prefix``).  Best first: codes, then a
+    name that is exactly the query, then names with fewer other words; then by name, kind, id.
+    Only services still provided.  ``kind`` is "all", "organisations" or "services".
 
-    def fetch(condition: Q | None, order_by: list[str], limit: int) -> list[dict[str, Any]]:
-        parts = [branch.filter(condition) if condition is not None else branch for branch in branches]
-        combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        return list(combined.order_by(*order_by)[:limit])
-
-    page = keyset_paginate(fetch, ordering=SEARCH_ORDERING, cursor=cursor, page_size=page_size)
-    results = []
+    At most ``SEARCH_CANDIDATES`` results are kept, the best ones, and ``cut_to`` says when
+    there were more.  One query whatever the number of matches.  Raises InvalidCursorError
+    for a cursor not made here."""
+    if page_size < 1:
+        raise ValueError("page_size must be at least 1")
+    parsed = search_parse(query)
+    sql, params = _candidates_sql(parsed, query, kind)
+    fetched: list[tuple[Any, ...]] = []
+    if sql:
+        with connection.cursor() as db:
+            db.execute(sql, params)
+            fetched = list(db.fetchall())
+    # Each branch stops one past the bound: a branch that reached it had more matches.
+    by_branch: dict[tuple[str, int], int] = {}
+    best: dict[tuple[str, int], tuple[Any, ...]] = {}
+    exact = _normalised(query)
+    for row_kind, tier, row_id, name, slug, context in fetched:
+        by_branch[(row_kind, tier)] = by_branch.get((row_kind, tier), 0) + 1
+        if tier == TIER_WORDS and _normalised(name) == exact:
+            tier = TIER_NAME
+        key = (tier, _words(name), name, row_kind, row_id)
+        if (row_kind, row_id) not in best or key < best[(row_kind, row_id)][0]:
+            best[(row_kind, row_id)] = (key, slug, context)
+    ranked = sorted(best.values())
+    cut = len(ranked) > SEARCH_CANDIDATES or any(count > SEARCH_CANDIDATES for count in by_branch.values())
+    ranked = ranked[:SEARCH_CANDIDATES]
+    rows, has_next, has_previous = _keyset_page(ranked, cursor=cursor, page_size=page_size)
     from django.urls import reverse
 
-    for row in page.items:
-        if row["kind"] == "organisation":
-            url = reverse("directory:organisation", kwargs={"slug": row["slug"]})
-            context = _type_label(row["context"])
+    results = []
+    for (_tier, _count, name, row_kind, _id), slug, context in rows:
+        if row_kind == "organisation":
+            url = reverse("directory:organisation", kwargs={"slug": slug})
+            shown = _type_label(context)
         else:
-            url = reverse("directory:service", kwargs={"slug": row["slug"]})
-            context = _("Service from %(organisation)s") % {"organisation": row["context"]}
-        results.append(SearchResult(kind=row["kind"], name=row["name"], slug=row["slug"], url=url, context=context))
-    page.items = results  # type: ignore[assignment]
-    return page  # type: ignore[return-value]
+            url = reverse("directory:service", kwargs={"slug": slug})
+            shown = _("Service from %(organisation)s") % {"organisation": context}
+        results.append(SearchResult(kind=row_kind, name=name, slug=slug, url=url, context=shown))
+    return DirectorySearchPage(
+        items=results, ordering=list(SEARCH_ORDERING), has_next=has_next, has_previous=has_previous,
+        _first=list(rows[0][0]) if rows else [], _last=list(rows[-1][0]) if rows else [],
+        cut_to=SEARCH_CANDIDATES if cut else None,
+    )
 
 
 # --- Organisation and service pages -----------------------------------------------------------
