@@ -88,6 +88,26 @@ def test_renamed_organisations_are_found_by_their_new_name_only(db):
     assert _names("bridge") == ["New Bridge Surgery"]
 
 
+def test_a_service_withdrawn_and_brought_back_is_found_only_while_provided(db):
+    org = OrganisationFactory(name="Northgate Council")
+    service = ServiceFactory(organisation=org, name="Mobile library", slug="mobile")
+
+    service.is_active = False
+    service.save()
+    assert _names("library") == []
+
+    service.is_active = True
+    service.save()
+    assert _names("library") == ["Mobile library"]
+
+
+def test_a_deleted_organisation_is_no_longer_found(db):
+    org = OrganisationFactory(name="Old Mill Surgery")
+    org.delete()
+
+    assert _names("mill") == []
+
+
 def test_services_no_longer_provided_are_left_out_of_every_kind(db):
     org = OrganisationFactory(name="Northgate Council")
     ServiceFactory(organisation=org, name="Mobile library", slug="mobile", is_active=False)

@@ -2,10 +2,10 @@
 docs/decisions/0021-directory-search-ranking.md and ``directory.selectors.directory_search``).
 
 PostgreSQL: a stored generated ``search_vector`` column on each table (the name, English
-stemming) with a GIN index for rare words, and a "rank" index on (words in the name, name, id)
-that carries the vector, so that the best matches of a common word are read in order from one
-index without touching the table.  The services' rank index holds only services still
-provided.  Adding a generated column fills it for the rows already there.
+stemming; adding it fills it for the rows already there), and ``directory_search_term``, one row
+per word of each name (services: only those still provided), kept by triggers and filled from
+the rows already there, with an index on (word, kind, words in the name, name, id): the best
+matches of a word, however common, are read in rank order from that index and no further.
 
 SQLite: FTS5 tables with external content, ``directory_organisation_fts(name)`` and
 ``directory_service_fts(name)``, kept in step by triggers and rebuilt from the rows already
@@ -41,22 +41,87 @@ class RunSQLOn(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-def _postgres(table, rank_where=""):
+KINDS = {"directory_organisation": 1, "directory_service": 2}
+
+
+def _postgres_column(table):
     return RunSQLOn(
         "postgresql",
         sql=[
             f"ALTER TABLE {table} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
             "(to_tsvector('english'::regconfig, coalesce(name, ''))) STORED",
-            f"CREATE INDEX {table}_search_vector_gin ON {table} USING GIN (search_vector)",
-            f"CREATE INDEX {table}_search_rank ON {table} ({WORDS}, name, id) INCLUDE (search_vector){rank_where}",
-            f"ANALYZE {table}",
+        ],
+        reverse_sql=[f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector"],
+    )
+
+
+def _postgres_terms_sync(table):
+    """A trigger keeping the table's rows (services: only those still provided) in
+    directory_search_term, one row per word of the name."""
+    kind = KINDS[table]
+    function = f"{table}_search_term_sync"
+    active = " AND NEW.is_active" if table == "directory_service" else ""
+    columns = "name, is_active" if table == "directory_service" else "name"
+    new_words = WORDS.replace("name", "NEW.name")
+    row_words = WORDS.replace("name", "t.name")
+    return RunSQLOn(
+        "postgresql",
+        sql=[
+            f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        DELETE FROM directory_search_term WHERE kind = {kind} AND row_id = OLD.id;
+    END IF;
+    IF TG_OP <> 'DELETE'{active} THEN
+        INSERT INTO directory_search_term (lexeme, kind, words, name, row_id)
+        SELECT lexeme, {kind}, {new_words}, NEW.name, NEW.id
+        FROM unnest(tsvector_to_array(NEW.search_vector)) AS lexeme;
+    END IF;
+    RETURN NULL;
+END
+$$""",
+            f"CREATE TRIGGER {table}_search_term AFTER INSERT OR DELETE OR UPDATE OF {columns} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+            # The rows already there.
+            f"INSERT INTO directory_search_term (lexeme, kind, words, name, row_id) "
+            f"SELECT lexeme, {kind}, {row_words}, t.name, t.id "
+            f"FROM {table} t, unnest(tsvector_to_array(t.search_vector)) AS lexeme"
+            + (" WHERE t.is_active" if table == "directory_service" else ""),
         ],
         reverse_sql=[
-            f"DROP INDEX IF EXISTS {table}_search_rank",
-            f"DROP INDEX IF EXISTS {table}_search_vector_gin",
-            f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector",
+            f"DROP TRIGGER IF EXISTS {table}_search_term ON {table}",
+            f"DROP FUNCTION IF EXISTS {function}()",
         ],
     )
+
+
+POSTGRES_TERMS = RunSQLOn(
+    "postgresql",
+    sql=[
+        # One row per word (lexeme) of each name, so that the names with one word can be read
+        # in rank order (fewest words, then name) from one index, as far as needed and no
+        # further: a GIN index finds every match but cannot give them in any order.  The
+        # other words, phrases and exclusions are checked on the row's own vector.
+        "CREATE TABLE directory_search_term ("
+        "lexeme text NOT NULL, kind smallint NOT NULL CHECK (kind IN (1, 2)), words integer NOT NULL, "
+        "name varchar(200) NOT NULL, row_id bigint NOT NULL)",
+    ],
+    reverse_sql=["DROP TABLE IF EXISTS directory_search_term"],
+)
+
+POSTGRES_TERMS_INDEXES = RunSQLOn(
+    "postgresql",
+    sql=[
+        "CREATE INDEX directory_search_term_rank ON directory_search_term "
+        "(lexeme, kind, words, name, row_id)",
+        "CREATE INDEX directory_search_term_row ON directory_search_term (kind, row_id)",
+        "ANALYZE directory_search_term",
+    ],
+    reverse_sql=[
+        "DROP INDEX IF EXISTS directory_search_term_row",
+        "DROP INDEX IF EXISTS directory_search_term_rank",
+    ],
+)
 
 
 def _sqlite(table):
@@ -88,8 +153,12 @@ class Migration(migrations.Migration):
     dependencies = [("directory", "0002_postcodes")]
 
     operations = [
-        _postgres("directory_organisation"),
-        _postgres("directory_service", " WHERE is_active"),
+        _postgres_column("directory_organisation"),
+        _postgres_column("directory_service"),
+        POSTGRES_TERMS,
+        _postgres_terms_sync("directory_organisation"),
+        _postgres_terms_sync("directory_service"),
+        POSTGRES_TERMS_INDEXES,
         _sqlite("directory_organisation"),
         _sqlite("directory_service"),
     ]
