@@ -184,25 +184,29 @@ def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
     return sql, [sqlite_match_text(query)]
 
 
-def _code_conditions(text: str, alias: str, *, with_gss: bool) -> tuple[str, list[Any]] | None:
-    """SQL matching the ODS or GSS code exactly or the start of a postcode, as the search box
-    means them (each served by its own index), or None when the text is none of those."""
+def _code_conditions(text: str, alias: str, *, with_gss: bool) -> list[tuple[str, list[Any], str]]:
+    """SQL matching the ODS or GSS code exactly, and SQL matching the start of a postcode, as
+    the search box means them, each with the order its index reads in: (condition, params,
+    ORDER BY).  Empty when the text is none of those."""
     compact = "".join(text.split()).upper()
-    parts: list[str] = []
+    found: list[tuple[str, list[Any], str]] = []
+    exact: list[str] = []
     params: list[Any] = []
     if re.match(ODS_RE, compact):
-        parts.append(f"{alias}.ods_code = %s")
+        exact.append(f"{alias}.ods_code = %s")
         params.append(compact)
     if with_gss and re.match(GSS_RE, compact):
-        parts.append(f"{alias}.gss_code = %s")
+        exact.append(f"{alias}.gss_code = %s")
         params.append(compact)
+    if exact:
+        found.append(("(" + " OR ".join(exact) + ")", params, f"{alias}.id"))
     prefix = postcode_prefix(text)
     if prefix:
-        parts.append(f"{alias}.postcode LIKE %s")
-        params.append(prefix.replace("%", "").replace("_", "") + "%")
-    if not parts:
-        return None
-    return "(" + " OR ".join(parts) + ")", params
+        # A district may hold thousands: read its first postcodes from the postcode index
+        # (on PostgreSQL a pattern-ops index, read in its own order) and stop at the bound.
+        pattern_order = " USING ~<~" if connection.vendor == "postgresql" else ""
+        found.append((f"{alias}.postcode LIKE %s", [prefix + "%"], f"{alias}.postcode{pattern_order}, {alias}.id"))
+    return found
 
 
 def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[str, list[Any]]:
@@ -231,24 +235,20 @@ def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[str, list
                 f"JOIN directory_service s ON s.id = c.id {svc_join}"
             )
             params += fts_params
-    org_codes = _code_conditions(text, "o", with_gss=True)
-    if with_orgs and org_codes:
-        condition, code_params = org_codes
-        branches.append(
-            f"SELECT * FROM (SELECT {org_columns.format(tier=TIER_CODE)} FROM directory_organisation o "  # noqa: S608
-            f"WHERE {condition} "
-            f"ORDER BY o.name, o.id LIMIT {limit}) oc"
-        )
-        params += code_params
-    svc_codes = _code_conditions(text, "s", with_gss=False)
-    if with_services and svc_codes:
-        condition, code_params = svc_codes
-        branches.append(
-            f"SELECT * FROM (SELECT {svc_columns.format(tier=TIER_CODE)} FROM directory_service s {svc_join} "  # noqa: S608
-            f"WHERE s.is_active AND {condition} "
-            f"ORDER BY s.name, s.id LIMIT {limit}) sc"
-        )
-        params += code_params
+    if with_orgs:
+        for number, (condition, code_params, order_by) in enumerate(_code_conditions(text, "o", with_gss=True)):
+            branches.append(
+                f"SELECT * FROM (SELECT {org_columns.format(tier=TIER_CODE)} FROM directory_organisation o "  # noqa: S608
+                f"WHERE {condition} ORDER BY {order_by} LIMIT {limit}) oc{number}"
+            )
+            params += code_params
+    if with_services:
+        for number, (condition, code_params, order_by) in enumerate(_code_conditions(text, "s", with_gss=False)):
+            branches.append(
+                f"SELECT * FROM (SELECT {svc_columns.format(tier=TIER_CODE)} FROM directory_service s {svc_join} "  # noqa: S608
+                f"WHERE s.is_active AND {condition} ORDER BY {order_by} LIMIT {limit}) sc{number}"
+            )
+            params += code_params
     return " UNION ALL ".join(branches), params
 
 
