@@ -205,3 +205,18 @@ def test_a_search_with_few_matches_says_nothing_about_a_limit(client, db):
 
     assert directory_search(query="library", kind="all", cursor=None, page_size=20).cut_to is None
     assert "that match it best" not in client.get(reverse("directory:search"), {"q": "library"}).content.decode()
+
+
+def test_a_busy_postcode_district_is_cut_to_the_bound_too(db):
+    Organisation.objects.bulk_create(
+        Organisation(name=f"Surgery {n:03d}", slug=f"surgery-{n}", org_type=OrganisationType.GP_PRACTICE,
+                     postcode=f"SE1 {n % 10}AA")
+        for n in range(SEARCH_CANDIDATES + 20)
+    )
+    OrganisationFactory(name="Far away", slug="far", postcode="SE10 9AA")
+
+    page = directory_search(query="se1", kind="all", cursor=None, page_size=20)
+
+    assert page.cut_to == SEARCH_CANDIDATES
+    assert len(page.items) == 20
+    assert all(r.name.startswith("Surgery") for r in page.items)
