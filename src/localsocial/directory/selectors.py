@@ -139,7 +139,8 @@ class DirectorySearchPage(KeysetPage[SearchResult]):
 # Rank keys, best first: a code (ODS, GSS, postcode), then the whole name, then any name with
 # every word, fewer other words first.  See docs/decisions/0021-directory-search-ranking.md.
 TIER_CODE, TIER_NAME, TIER_WORDS = 0, 1, 2
-# The words in a name, less one: the same expression as the rank indexes of migration 0003.
+# The words in a name, less one (spaces): the same expression as directory_search_term.words
+# (migration 0003) and ``_words``.
 _WORDS_SQL = "(length({t}.name) - length(replace({t}.name, ' ', '')))"
 
 
