@@ -5,9 +5,11 @@ These run on SQLite (FTS5) and, with DATABASE_URL set, on PostgreSQL (tsvector).
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from localsocial.core.pagination import InvalidCursorError
+from localsocial.directory.apps import _search_index_ensure
 from localsocial.directory.models import Organisation, OrganisationType, Service
 from localsocial.directory.selectors import SEARCH_CANDIDATES, directory_search
 from tests.directory.conftest import pagination_link
@@ -220,3 +222,18 @@ def test_a_busy_postcode_district_is_cut_to_the_bound_too(db):
     assert page.cut_to == SEARCH_CANDIDATES
     assert len(page.items) == 20
     assert all(r.name.startswith("Surgery") for r in page.items)
+
+
+def test_on_sqlite_the_triggers_are_put_back_after_migrating(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's full-text triggers; PostgreSQL keeps its own through table changes")
+    org = OrganisationFactory(name="Old Mill Surgery")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER directory_organisation_fts_au")
+
+    _search_index_ensure(sender=None)
+    org.name = "New Bridge Surgery"
+    org.save()
+
+    assert _names("bridge") == ["New Bridge Surgery"]
+    assert _names("mill") == []
