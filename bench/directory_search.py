@@ -26,6 +26,7 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchdb import section_write
@@ -80,11 +81,41 @@ def _measure(database: str, terms: list[str], runs: int) -> dict[str, tuple[floa
     return results
 
 
+def _measure_loaded(database: str, terms: list[str], runs: int, threads: int) -> tuple[float, float, float]:
+    """Every term ``runs`` times from each of ``threads`` threads at once (each with its own
+    connection): (median ms, p95 ms, calls per second)."""
+    from django.db import connection, connections
+
+    from localsocial.directory.selectors import directory_search
+
+    connection.close()
+    connection.settings_dict["NAME"] = database  # the threads' connections read the same settings
+
+    def worker(_: int) -> list[float]:
+        times = []
+        try:
+            for _ in range(runs):
+                for term in terms:
+                    started = time.perf_counter()
+                    directory_search(query=term, kind="all", cursor=None, page_size=20)
+                    times.append((time.perf_counter() - started) * 1000)
+        finally:
+            connections.close_all()
+        return times
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        times = [t for batch in pool.map(worker, range(threads)) for t in batch]
+    elapsed = time.perf_counter() - started
+    return statistics.median(times), _p95(times), len(times) / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", default="ls_search1")
     parser.add_argument("--big", default="ls_search30")
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=4, help="for the run under load (0: none)")
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
 
@@ -111,12 +142,18 @@ def main() -> None:
     terms = COMMON + RARE + _codes()
     small = _measure(args.small, terms, args.runs)
     big = _measure(args.big, terms, args.runs)
+    loaded = {}
+    if args.threads:
+        for name in (args.small, args.big):
+            loaded[name] = _measure_loaded(name, COMMON, max(1, args.runs // 5), args.threads)
+            print(f"  under load, {name}: median {loaded[name][0]:.1f} ms, p95 {loaded[name][1]:.1f} ms", flush=True)
     load_after = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
 
     lines = [
         "## Directory search",
         "",
-        f"`.venv/bin/python bench/directory_search.py --small {args.small} --big {args.big} --runs {args.runs}`"
+        f"`.venv/bin/python bench/directory_search.py --small {args.small} --big {args.big} --runs {args.runs} "
+        f"--threads {args.threads}`"
         + (f" `--write {args.write}`" if args.write else ""),
         f"on {started:%Y-%m-%d %H:%M} UTC; load average (1 / 5 / 15 min) {load_before} before, {load_after} after.",
         f"`directory_search` called in one process (no web server), {args.runs} times per search after 3 to warm up,",
@@ -146,6 +183,16 @@ def main() -> None:
         f"({'within' if worst_growth <= TARGET_GROWTH else 'over'} the {TARGET_GROWTH}x target).",
         "",
     ]
+    if loaded:
+        lines += [
+            f"Under load: {args.threads} threads at once (one connection each), each calling the common searches "
+            f"{max(1, args.runs // 5)} times in turn:",
+            "",
+            "| database | median | p95 | calls per second |",
+            "|---|---|---|---|",
+            *(f"| {name} | {m:.1f} ms | {p:.1f} ms | {rate:.0f} |" for name, (m, p, rate) in loaded.items()),
+            "",
+        ]
     text = "\n".join(lines)
     print()
     print(text)

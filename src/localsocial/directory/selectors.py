@@ -149,6 +149,8 @@ def _words(name: str) -> int:
 
 
 _KIND_NUMBER = {"directory_organisation": 1, "directory_service": 2}
+# Counting a word's entries stops here: enough to tell a rare word from a common one.
+WORD_COUNT_CAP = 1000
 
 
 def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
@@ -160,18 +162,30 @@ def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
         positive, negative = postgres_websearch_texts(query)
         # Walk one word's entries in directory_search_term in rank order (migration 0003),
         # checking the whole query on the row's own vector, and stop at the bound: as many rows
-        # read for "hospital" in 300,000 names as in 10,000.  The longest word is walked (the
-        # likeliest to be rare); a query of stop words alone walks nothing.
-        condition = "r.search_vector @@ websearch_to_tsquery('english', %s)"
-        params: list[Any] = [positive, positive]
-        if negative:
-            condition += " AND NOT (r.search_vector @@ websearch_to_tsquery('english', %s))"
-            params.append(negative)
+        # read for "hospital" in 300,000 names as in 10,000.  The word walked is the rarest
+        # (counted up to WORD_COUNT_CAP), then the longest; a query of stop words alone walks
+        # nothing.  One word alone needs no check: its entries are its matches.
+        kind = _KIND_NUMBER[table]
+        single = len(query.include) == 1 and len(query.include[0]) == 1 and not query.exclude
+        rarest = (
+            f"(SELECT count(*) FROM (SELECT 1 FROM directory_search_term c WHERE c.lexeme = w AND c.kind = {kind} "  # noqa: S608
+            f"LIMIT {WORD_COUNT_CAP}) AS found), "
+            if not single else ""
+        )
+        params: list[Any] = [positive]
+        join = condition = ""
+        if not single:
+            join = f"JOIN {table} r ON r.id = t.row_id "
+            condition = " AND r.search_vector @@ websearch_to_tsquery('english', %s)"
+            params.append(positive)
+            if negative:
+                condition += " AND NOT (r.search_vector @@ websearch_to_tsquery('english', %s))"
+                params.append(negative)
         sql = (
-            f"SELECT t.row_id AS id FROM directory_search_term t JOIN {table} r ON r.id = t.row_id "  # noqa: S608
+            f"SELECT t.row_id AS id FROM directory_search_term t {join}"  # noqa: S608
             "WHERE t.lexeme = (SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w "
-            "ORDER BY length(w) DESC, w LIMIT 1) "
-            f"AND t.kind = {_KIND_NUMBER[table]} AND {condition} "
+            f"ORDER BY {rarest}length(w) DESC, w LIMIT 1) "
+            f"AND t.kind = {kind}{condition} "
             f"ORDER BY t.words, t.name, t.row_id LIMIT {limit}"
         )
         return sql, params
