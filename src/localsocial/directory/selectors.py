@@ -140,12 +140,8 @@ class DirectorySearchPage(KeysetPage[SearchResult]):
 # every word, fewer other words first.  See docs/decisions/0021-directory-search-ranking.md.
 TIER_CODE, TIER_NAME, TIER_WORDS = 0, 1, 2
 # The words in a name, less one (spaces): the same expression as directory_search_term.words
-# (migration 0003) and ``_words``.
+# (migration 0003).
 _WORDS_SQL = "(length({t}.name) - length(replace({t}.name, ' ', '')))"
-
-
-def _words(name: str) -> int:
-    return name.count(" ")
 
 
 _KIND_NUMBER = {"directory_organisation": 1, "directory_service": 2}
@@ -154,7 +150,7 @@ WORD_COUNT_CAP = 1000
 
 
 def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
-    """SQL selecting the ids of the best ``SEARCH_CANDIDATES + 1`` rows of ``table`` (services:
+    """SQL selecting the ids and names of the best ``SEARCH_CANDIDATES + 1`` rows of ``table`` (services:
     still provided) whose name has every word: fewest words first, then by name.  The words
     are parameters."""
     limit = SEARCH_CANDIDATES + 1
@@ -182,7 +178,7 @@ def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
                 condition += " AND NOT (r.search_vector @@ websearch_to_tsquery('english', %s))"
                 params.append(negative)
         sql = (
-            f"SELECT t.row_id AS id FROM directory_search_term t {join}"  # noqa: S608
+            f"SELECT t.row_id AS id, t.name FROM directory_search_term t {join}"  # noqa: S608
             "WHERE t.lexeme = (SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w "
             f"ORDER BY {rarest}length(w) DESC, w LIMIT 1) "
             f"AND t.kind = {kind}{condition} "
@@ -193,7 +189,7 @@ def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
     active = f" AND {table}.is_active" if table == "directory_service" else ""
     fts = f"{table}_fts"
     sql = (
-        f"SELECT {table}.id FROM {fts} JOIN {table} ON {table}.id = {fts}.rowid "  # noqa: S608
+        f"SELECT {table}.id, {table}.name FROM {fts} JOIN {table} ON {table}.id = {fts}.rowid "  # noqa: S608
         f"WHERE {fts} MATCH %s{active} ORDER BY {words}, {table}.name, {table}.id LIMIT {limit}"
     )
     return sql, [sqlite_match_text(query)]
@@ -224,69 +220,87 @@ def _code_conditions(text: str, alias: str, *, with_gss: bool) -> list[tuple[str
     return found
 
 
-def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[str, list[Any]]:
-    """One statement: the best candidates of each kind, by code and by name, with what a
-    result shows.  Every branch is bounded by ``SEARCH_CANDIDATES + 1``."""
+def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[list[str], list[Any]]:
+    """The branches of the search, each selecting (branch, kind, tier, id, name) of at most
+    ``SEARCH_CANDIDATES + 1`` rows: names and codes, organisations and services."""
     branches: list[str] = []
     params: list[Any] = []
-    org_columns = "'organisation', {tier}, o.id, o.name, o.slug, o.org_type"
-    svc_columns = "'service', {tier}, s.id, s.name, s.slug, p.name"
-    svc_join = "JOIN directory_organisation p ON p.id = s.organisation_id"
     limit = SEARCH_CANDIDATES + 1
     with_orgs = kind in ("all", "organisations")
     with_services = kind in ("all", "services")
     if query.has_positive_terms:
-        if with_orgs:
-            sql, fts_params = _fts_sql("directory_organisation", query)
-            branches.append(
-                f"SELECT {org_columns.format(tier=TIER_WORDS)} FROM ({sql}) c "  # noqa: S608
-                "JOIN directory_organisation o ON o.id = c.id"
-            )
-            params += fts_params
-        if with_services:
-            sql, fts_params = _fts_sql("directory_service", query)
-            branches.append(
-                f"SELECT {svc_columns.format(tier=TIER_WORDS)} FROM ({sql}) c "  # noqa: S608
-                f"JOIN directory_service s ON s.id = c.id {svc_join}"
-            )
-            params += fts_params
+        for wanted, table, kind_name in (
+            (with_orgs, "directory_organisation", "organisation"), (with_services, "directory_service", "service")
+        ):
+            if wanted:
+                sql, fts_params = _fts_sql(table, query)
+                branches.append(
+                    f"SELECT {len(branches)} AS branch, '{kind_name}' AS kind, {TIER_WORDS} AS tier, c.id, c.name "  # noqa: S608
+                    f"FROM ({sql}) c"
+                )
+                params += fts_params
     if with_orgs:
-        for number, (condition, code_params, order_by) in enumerate(_code_conditions(text, "o", with_gss=True)):
+        for condition, code_params, order_by in _code_conditions(text, "o", with_gss=True):
             branches.append(
-                f"SELECT * FROM (SELECT {org_columns.format(tier=TIER_CODE)} FROM directory_organisation o "  # noqa: S608
-                f"WHERE {condition} ORDER BY {order_by} LIMIT {limit}) oc{number}"
+                f"SELECT * FROM (SELECT {len(branches)} AS branch, 'organisation' AS kind, {TIER_CODE} AS tier, o.id, o.name "  # noqa: S608
+                f"FROM directory_organisation o WHERE {condition} ORDER BY {order_by} LIMIT {limit}) b{len(branches)}"
             )
             params += code_params
     if with_services:
-        for number, (condition, code_params, order_by) in enumerate(_code_conditions(text, "s", with_gss=False)):
+        for condition, code_params, order_by in _code_conditions(text, "s", with_gss=False):
             branches.append(
-                f"SELECT * FROM (SELECT {svc_columns.format(tier=TIER_CODE)} FROM directory_service s {svc_join} "  # noqa: S608
-                f"WHERE s.is_active AND {condition} ORDER BY {order_by} LIMIT {limit}) sc{number}"
+                f"SELECT * FROM (SELECT {len(branches)} AS branch, 'service' AS kind, {TIER_CODE} AS tier, s.id, s.name "  # noqa: S608
+                f"FROM directory_service s WHERE s.is_active AND {condition} ORDER BY {order_by} LIMIT {limit}) b{len(branches)}"
             )
             params += code_params
-    return " UNION ALL ".join(branches), params
+    return branches, params
+
+
+_KEY = "k.tier, k.words, k.name, k.kind, k.id"
+_KEY_DESCENDING = "k.tier DESC, k.words DESC, k.name DESC, k.kind DESC, k.id DESC"
+
+
+def _search_sql(
+    branches: list[str], params: list[Any], *, exact: str, values: list[Any], forward: bool, page_size: int
+) -> tuple[str, list[Any]]:
+    """One statement: the candidates of every branch, each row once at its best tier (a name
+    that is exactly the query is lifted to TIER_NAME), the best ``SEARCH_CANDIDATES`` of them,
+    and of those the page after (or before) ``values``, with what a result line shows and
+    whether the search was cut (how many candidates; how full the fullest branch)."""
+    words = _WORDS_SQL.format(t="b")
+    after = ""
+    page_params: list[Any] = []
+    if values:
+        after = f"WHERE ({_KEY}) {'>' if forward else '<'} (%s, %s, %s, %s, %s) "
+        page_params = list(values)
+    sql = (
+        f"WITH candidates AS ({' UNION ALL '.join(branches)}), "  # noqa: S608
+        "counted AS (SELECT kind, tier, id, name, count(*) OVER (PARTITION BY branch) AS in_branch FROM candidates), "
+        "best AS (SELECT b.kind, CASE WHEN min(b.tier) = %s AND lower(b.name) = %s THEN %s ELSE min(b.tier) END AS tier, "
+        f"{words} AS words, b.name, b.id FROM counted b GROUP BY b.kind, b.id, b.name), "
+        f"kept AS (SELECT * FROM best k ORDER BY {_KEY} LIMIT {SEARCH_CANDIDATES}) "
+        "SELECT k.tier, k.words, k.name, k.kind, k.id, coalesce(o.slug, s.slug), coalesce(o.org_type, p.name), "
+        "(SELECT count(*) FROM best), (SELECT max(in_branch) FROM counted) "
+        "FROM kept k "
+        "LEFT JOIN directory_organisation o ON k.kind = 'organisation' AND o.id = k.id "
+        "LEFT JOIN directory_service s ON k.kind = 'service' AND s.id = k.id "
+        "LEFT JOIN directory_organisation p ON p.id = s.organisation_id "
+        f"{after}ORDER BY {_KEY if forward else _KEY_DESCENDING} LIMIT {int(page_size) + 1}"
+    )
+    return sql, [*params, TIER_WORDS, exact, TIER_NAME, *page_params]
 
 
 def _normalised(text: str) -> str:
-    return " ".join(text.casefold().split())
+    return " ".join(text.lower().split())
 
 
-def _keyset_page(
-    rows: list[tuple[Any, ...]], *, cursor: str | None, page_size: int
-) -> tuple[list[tuple[Any, ...]], bool, bool]:
-    """One page of ``rows`` (sorted by their keys) after or before the cursor's key."""
-    direction, values = decode_cursor(cursor, SEARCH_ORDERING) if cursor else (AFTER, [])
-    if not values:
-        return rows[:page_size], len(rows) > page_size, False
+def _cursor_key(cursor: str) -> tuple[str, list[Any]]:
+    direction, values = decode_cursor(cursor, SEARCH_ORDERING)
     try:
-        key = (int(values[0]), int(values[1]), str(values[2]), str(values[3]), int(values[4]))
+        key = [int(values[0]), int(values[1]), str(values[2]), str(values[3]), int(values[4])]
     except (TypeError, ValueError) as exc:
         raise InvalidCursorError("This cursor is not valid.") from exc
-    if direction == AFTER:
-        after = [row for row in rows if row[0] > key]
-        return after[:page_size], len(after) > page_size, True
-    before = [row for row in rows if row[0] < key]
-    return before[-page_size:], True, len(before) > page_size
+    return direction, key
 
 
 def directory_search(
@@ -301,36 +315,31 @@ def directory_search(
     Only services still provided.  ``kind`` is "all", "organisations" or "services".
 
     At most ``SEARCH_CANDIDATES`` results are kept, the best ones, and ``cut_to`` says when
-    there were more.  One query whatever the number of matches.  Raises InvalidCursorError
-    for a cursor not made here."""
+    there were more.  One query whatever the number of matches: every branch reads at most
+    ``SEARCH_CANDIDATES + 1`` rows, and only the page's rows are joined to what they show.
+    Raises InvalidCursorError for a cursor not made here."""
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
-    parsed = search_parse(query)
-    sql, params = _candidates_sql(parsed, query, kind)
+    direction, values = _cursor_key(cursor) if cursor else (AFTER, [])
+    forward = direction == AFTER
+    branches, params = _candidates_sql(search_parse(query), query, kind)
     fetched: list[tuple[Any, ...]] = []
-    if sql:
+    if branches:
+        sql, all_params = _search_sql(
+            branches, params, exact=_normalised(query), values=values, forward=forward, page_size=page_size
+        )
         with connection.cursor() as db:
-            db.execute(sql, params)
+            db.execute(sql, all_params)
             fetched = list(db.fetchall())
-    # Each branch stops one past the bound: a branch that reached it had more matches.
-    by_branch: dict[tuple[str, int], int] = {}
-    best: dict[tuple[str, int], tuple[Any, ...]] = {}
-    exact = _normalised(query)
-    for row_kind, tier, row_id, name, slug, context in fetched:
-        by_branch[(row_kind, tier)] = by_branch.get((row_kind, tier), 0) + 1
-        if tier == TIER_WORDS and _normalised(name) == exact:
-            tier = TIER_NAME
-        key = (tier, _words(name), name, row_kind, row_id)
-        if (row_kind, row_id) not in best or key < best[(row_kind, row_id)][0]:
-            best[(row_kind, row_id)] = (key, slug, context)
-    ranked = sorted(best.values())
-    cut = len(ranked) > SEARCH_CANDIDATES or any(count > SEARCH_CANDIDATES for count in by_branch.values())
-    ranked = ranked[:SEARCH_CANDIDATES]
-    rows, has_next, has_previous = _keyset_page(ranked, cursor=cursor, page_size=page_size)
+    more = len(fetched) > page_size
+    rows = fetched[:page_size]
+    if not forward:
+        rows.reverse()
+    cut = bool(rows) and (rows[0][7] > SEARCH_CANDIDATES or rows[0][8] > SEARCH_CANDIDATES)
     from django.urls import reverse
 
     results = []
-    for (_tier, _count, name, row_kind, _id), slug, context in rows:
+    for _tier, _words_count, name, row_kind, _id, slug, context, _total, _fullest in rows:
         if row_kind == "organisation":
             url = reverse("directory:organisation", kwargs={"slug": slug})
             shown = _type_label(context)
@@ -339,8 +348,9 @@ def directory_search(
             shown = _("Service from %(organisation)s") % {"organisation": context}
         results.append(SearchResult(kind=row_kind, name=name, slug=slug, url=url, context=shown))
     return DirectorySearchPage(
-        items=results, ordering=list(SEARCH_ORDERING), has_next=has_next, has_previous=has_previous,
-        _first=list(rows[0][0]) if rows else [], _last=list(rows[-1][0]) if rows else [],
+        items=results, ordering=list(SEARCH_ORDERING),
+        has_next=more if forward else bool(values), has_previous=bool(values) if forward else more,
+        _first=list(rows[0][:5]) if rows else [], _last=list(rows[-1][:5]) if rows else [],
         cut_to=SEARCH_CANDIDATES if cut else None,
     )
 
