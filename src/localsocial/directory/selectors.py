@@ -8,11 +8,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from localsocial.core.pagination import KeysetPage, keyset_paginate
+from localsocial.core.pagination import (
+    AFTER,
+    InvalidCursorError,
+    KeysetPage,
+    decode_cursor,
+    keyset_paginate,
+)
+from localsocial.core.search import (
+    SearchQuery,
+    postgres_websearch_texts,
+    search_parse,
+    sqlite_match_text,
+)
 from localsocial.directory.models import (
     GSS_RE,
     ODS_RE,
@@ -32,7 +45,10 @@ if TYPE_CHECKING:
     from localsocial.accounts.models import User
 
 ORDERING = ("name", "id")
-SEARCH_ORDERING = ("name", "kind", "id")
+# Search results: the rank keys of directory_search, then name, kind and id; and how many of
+# the best matches a search keeps (decision 0021).
+SEARCH_ORDERING = ("tier", "words", "name", "kind", "id")
+SEARCH_CANDIDATES = 500
 MAX_SEARCH_TERMS = 8
 
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -112,53 +128,231 @@ def _type_label(value: str) -> str:
         return value
 
 
+@dataclass
+class DirectorySearchPage(KeysetPage[SearchResult]):
+    """A page of search results; ``cut_to`` is the number of best matches kept when the words
+    matched more than that (None when every match can be paged through)."""
+
+    cut_to: int | None = None
+
+
+# Rank keys, best first: a code (ODS, GSS, postcode), then the whole name, then any name with
+# every word, fewer other words first.  See docs/decisions/0021-directory-search-ranking.md.
+TIER_CODE, TIER_NAME, TIER_WORDS = 0, 1, 2
+# The words in a name, less one (spaces): the same expression as directory_search_term.words
+# (migration 0003).
+_WORDS_SQL = "(length({t}.name) - length(replace({t}.name, ' ', '')))"
+
+
+_KIND_NUMBER = {"directory_organisation": 1, "directory_service": 2}
+# Counting a word's entries stops here: enough to tell a rare word from a common one.
+WORD_COUNT_CAP = 1000
+
+
+def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
+    """SQL selecting the ids and names of the best ``SEARCH_CANDIDATES + 1`` rows of ``table`` (services:
+    still provided) whose name has every word: fewest words first, then by name.  The words
+    are parameters."""
+    limit = SEARCH_CANDIDATES + 1
+    if connection.vendor == "postgresql":
+        positive, negative = postgres_websearch_texts(query)
+        # Walk one word's entries in directory_search_term in rank order (migration 0003),
+        # checking the whole query on the row's own vector, and stop at the bound: as many rows
+        # read for "hospital" in 300,000 names as in 10,000.  The word walked is the rarest
+        # (counted up to WORD_COUNT_CAP), then the longest; a query of stop words alone walks
+        # nothing.  One word alone needs no check: its entries are its matches.
+        kind = _KIND_NUMBER[table]
+        single = len(query.include) == 1 and len(query.include[0]) == 1 and not query.exclude
+        rarest = (
+            f"(SELECT count(*) FROM (SELECT 1 FROM directory_search_term c WHERE c.lexeme = w AND c.kind = {kind} "  # noqa: S608
+            f"LIMIT {WORD_COUNT_CAP}) AS found), "
+            if not single else ""
+        )
+        params: list[Any] = [positive]
+        join = condition = ""
+        if not single:
+            join = f"JOIN {table} r ON r.id = t.row_id "
+            condition = " AND r.search_vector @@ websearch_to_tsquery('english', %s)"
+            params.append(positive)
+            if negative:
+                condition += " AND NOT (r.search_vector @@ websearch_to_tsquery('english', %s))"
+                params.append(negative)
+        sql = (
+            f"SELECT t.row_id AS id, t.name FROM directory_search_term t {join}"  # noqa: S608
+            "WHERE t.lexeme = (SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w "
+            f"ORDER BY {rarest}length(w) DESC, w LIMIT 1) "
+            f"AND t.kind = {kind}{condition} "
+            f"ORDER BY t.words, t.name, t.row_id LIMIT {limit}"
+        )
+        return sql, params
+    words = _WORDS_SQL.format(t=table)
+    active = f" AND {table}.is_active" if table == "directory_service" else ""
+    fts = f"{table}_fts"
+    sql = (
+        f"SELECT {table}.id, {table}.name FROM {fts} JOIN {table} ON {table}.id = {fts}.rowid "  # noqa: S608
+        f"WHERE {fts} MATCH %s{active} ORDER BY {words}, {table}.name, {table}.id LIMIT {limit}"
+    )
+    return sql, [sqlite_match_text(query)]
+
+
+def _code_conditions(text: str, alias: str, *, with_gss: bool) -> list[tuple[str, list[Any], str]]:
+    """SQL matching the ODS or GSS code exactly, and SQL matching the start of a postcode, as
+    the search box means them, each with the order its index reads in: (condition, params,
+    ORDER BY).  Empty when the text is none of those."""
+    compact = "".join(text.split()).upper()
+    found: list[tuple[str, list[Any], str]] = []
+    exact: list[str] = []
+    params: list[Any] = []
+    if re.match(ODS_RE, compact):
+        exact.append(f"{alias}.ods_code = %s")
+        params.append(compact)
+    if with_gss and re.match(GSS_RE, compact):
+        exact.append(f"{alias}.gss_code = %s")
+        params.append(compact)
+    if exact:
+        found.append(("(" + " OR ".join(exact) + ")", params, f"{alias}.id"))
+    prefix = postcode_prefix(text)
+    if prefix:
+        # A district may hold thousands: read its first postcodes from the postcode index
+        # (on PostgreSQL a pattern-ops index, read in its own order) and stop at the bound.
+        pattern_order = " USING ~<~" if connection.vendor == "postgresql" else ""
+        found.append((f"{alias}.postcode LIKE %s", [prefix + "%"], f"{alias}.postcode{pattern_order}, {alias}.id"))
+    return found
+
+
+def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[list[str], list[Any]]:
+    """The branches of the search, each selecting (branch, kind, tier, id, name) of at most
+    ``SEARCH_CANDIDATES + 1`` rows: names and codes, organisations and services."""
+    branches: list[str] = []
+    params: list[Any] = []
+    limit = SEARCH_CANDIDATES + 1
+    with_orgs = kind in ("all", "organisations")
+    with_services = kind in ("all", "services")
+    if query.has_positive_terms:
+        for wanted, table, kind_name in (
+            (with_orgs, "directory_organisation", "organisation"), (with_services, "directory_service", "service")
+        ):
+            if wanted:
+                sql, fts_params = _fts_sql(table, query)
+                branches.append(
+                    f"SELECT {len(branches)} AS branch, '{kind_name}' AS kind, {TIER_WORDS} AS tier, c.id, c.name "  # noqa: S608
+                    f"FROM ({sql}) c"
+                )
+                params += fts_params
+    if with_orgs:
+        for condition, code_params, order_by in _code_conditions(text, "o", with_gss=True):
+            branches.append(
+                f"SELECT * FROM (SELECT {len(branches)} AS branch, 'organisation' AS kind, {TIER_CODE} AS tier, o.id, o.name "  # noqa: S608
+                f"FROM directory_organisation o WHERE {condition} ORDER BY {order_by} LIMIT {limit}) b{len(branches)}"
+            )
+            params += code_params
+    if with_services:
+        for condition, code_params, order_by in _code_conditions(text, "s", with_gss=False):
+            branches.append(
+                f"SELECT * FROM (SELECT {len(branches)} AS branch, 'service' AS kind, {TIER_CODE} AS tier, s.id, s.name "  # noqa: S608
+                f"FROM directory_service s WHERE s.is_active AND {condition} ORDER BY {order_by} LIMIT {limit}) b{len(branches)}"
+            )
+            params += code_params
+    return branches, params
+
+
+_KEY = "k.tier, k.words, k.name, k.kind, k.id"
+_KEY_DESCENDING = "k.tier DESC, k.words DESC, k.name DESC, k.kind DESC, k.id DESC"
+
+
+def _search_sql(
+    branches: list[str], params: list[Any], *, exact: str, values: list[Any], forward: bool, page_size: int
+) -> tuple[str, list[Any]]:
+    """One statement: the candidates of every branch, each row once at its best tier (a name
+    that is exactly the query is lifted to TIER_NAME), the best ``SEARCH_CANDIDATES`` of them,
+    and of those the page after (or before) ``values``, with what a result line shows and
+    whether the search was cut (how many candidates; how full the fullest branch)."""
+    words = _WORDS_SQL.format(t="b")
+    after = ""
+    page_params: list[Any] = []
+    if values:
+        after = f"WHERE ({_KEY}) {'>' if forward else '<'} (%s, %s, %s, %s, %s) "
+        page_params = list(values)
+    sql = (
+        f"WITH candidates AS ({' UNION ALL '.join(branches)}), "  # noqa: S608
+        "counted AS (SELECT kind, tier, id, name, count(*) OVER (PARTITION BY branch) AS in_branch FROM candidates), "
+        "best AS (SELECT b.kind, CASE WHEN min(b.tier) = %s AND lower(b.name) = %s THEN %s ELSE min(b.tier) END AS tier, "
+        f"{words} AS words, b.name, b.id FROM counted b GROUP BY b.kind, b.id, b.name), "
+        f"kept AS (SELECT * FROM best k ORDER BY {_KEY} LIMIT {SEARCH_CANDIDATES}) "
+        "SELECT k.tier, k.words, k.name, k.kind, k.id, coalesce(o.slug, s.slug), coalesce(o.org_type, p.name), "
+        "(SELECT count(*) FROM best), (SELECT max(in_branch) FROM counted) "
+        "FROM kept k "
+        "LEFT JOIN directory_organisation o ON k.kind = 'organisation' AND o.id = k.id "
+        "LEFT JOIN directory_service s ON k.kind = 'service' AND s.id = k.id "
+        "LEFT JOIN directory_organisation p ON p.id = s.organisation_id "
+        f"{after}ORDER BY {_KEY if forward else _KEY_DESCENDING} LIMIT {int(page_size) + 1}"
+    )
+    return sql, [*params, TIER_WORDS, exact, TIER_NAME, *page_params]
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _cursor_key(cursor: str) -> tuple[str, list[Any]]:
+    direction, values = decode_cursor(cursor, SEARCH_ORDERING)
+    try:
+        key = [int(values[0]), int(values[1]), str(values[2]), str(values[3]), int(values[4])]
+    except (TypeError, ValueError) as exc:
+        raise InvalidCursorError("This cursor is not valid.") from exc
+    return direction, key
+
+
 def directory_search(
     *, query: str, kind: str, cursor: str | None, page_size: int
-) -> KeysetPage[SearchResult]:
-    """Organisations and services matching ``query`` (see ``_search_condition``), by name.
+) -> DirectorySearchPage:
+    """Organisations and services matching ``query``, best first, one page of them.
 
-    ``kind`` is "all", "organisations" or "services".  Both kinds come from one UNION query,
-    paginated by (name, kind, id), so the page is one query however many match."""
-    text_field = CharField()
-    organisations = (
-        Organisation.objects.filter(_search_condition(query, with_gss=True))
-        .order_by()
-        .annotate(kind=Value("organisation", output_field=text_field), context=F("org_type"))
-        .values("id", "name", "slug", "kind", "context")
-    )
-    services = (
-        Service.objects.filter(_search_condition(query, with_gss=False), is_active=True)
-        .order_by()
-        .annotate(kind=Value("service", output_field=text_field), context=F("organisation__name"))
-        .values("id", "name", "slug", "kind", "context")
-    )
-    branches: list[QuerySet[Any]]
-    if kind == "organisations":
-        branches = [organisations]
-    elif kind == "services":
-        branches = [services]
-    else:
-        branches = [organisations, services]
+    A match is a name with every word of the query (English stemming: "clinics" finds
+    "Clinic"; quoted phrases and -exclusions as in ``core.search``), or an ODS or GSS code
+    exactly, or the start of a postcode (see ``postcode_prefix``).  Best first: codes, then a
+    name that is exactly the query, then names with fewer other words; then by name, kind, id.
+    Only services still provided.  ``kind`` is "all", "organisations" or "services".
 
-    def fetch(condition: Q | None, order_by: list[str], limit: int) -> list[dict[str, Any]]:
-        parts = [branch.filter(condition) if condition is not None else branch for branch in branches]
-        combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        return list(combined.order_by(*order_by)[:limit])
-
-    page = keyset_paginate(fetch, ordering=SEARCH_ORDERING, cursor=cursor, page_size=page_size)
-    results = []
+    At most ``SEARCH_CANDIDATES`` results are kept, the best ones, and ``cut_to`` says when
+    there were more.  One query whatever the number of matches: every branch reads at most
+    ``SEARCH_CANDIDATES + 1`` rows, and only the page's rows are joined to what they show.
+    Raises InvalidCursorError for a cursor not made here."""
+    if page_size < 1:
+        raise ValueError("page_size must be at least 1")
+    direction, values = _cursor_key(cursor) if cursor else (AFTER, [])
+    forward = direction == AFTER
+    branches, params = _candidates_sql(search_parse(query), query, kind)
+    fetched: list[tuple[Any, ...]] = []
+    if branches:
+        sql, all_params = _search_sql(
+            branches, params, exact=_normalised(query), values=values, forward=forward, page_size=page_size
+        )
+        with connection.cursor() as db:
+            db.execute(sql, all_params)
+            fetched = list(db.fetchall())
+    more = len(fetched) > page_size
+    rows = fetched[:page_size]
+    if not forward:
+        rows.reverse()
+    cut = bool(rows) and (rows[0][7] > SEARCH_CANDIDATES or rows[0][8] > SEARCH_CANDIDATES)
     from django.urls import reverse
 
-    for row in page.items:
-        if row["kind"] == "organisation":
-            url = reverse("directory:organisation", kwargs={"slug": row["slug"]})
-            context = _type_label(row["context"])
+    results = []
+    for _tier, _words_count, name, row_kind, _id, slug, context, _total, _fullest in rows:
+        if row_kind == "organisation":
+            url = reverse("directory:organisation", kwargs={"slug": slug})
+            shown = _type_label(context)
         else:
-            url = reverse("directory:service", kwargs={"slug": row["slug"]})
-            context = _("Service from %(organisation)s") % {"organisation": row["context"]}
-        results.append(SearchResult(kind=row["kind"], name=row["name"], slug=row["slug"], url=url, context=context))
-    page.items = results  # type: ignore[assignment]
-    return page  # type: ignore[return-value]
+            url = reverse("directory:service", kwargs={"slug": slug})
+            shown = _("Service from %(organisation)s") % {"organisation": context}
+        results.append(SearchResult(kind=row_kind, name=name, slug=slug, url=url, context=shown))
+    return DirectorySearchPage(
+        items=results, ordering=list(SEARCH_ORDERING),
+        has_next=more if forward else bool(values), has_previous=bool(values) if forward else more,
+        _first=list(rows[0][:5]) if rows else [], _last=list(rows[-1][:5]) if rows else [],
+        cut_to=SEARCH_CANDIDATES if cut else None,
+    )
 
 
 # --- Organisation and service pages -----------------------------------------------------------
