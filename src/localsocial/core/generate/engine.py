@@ -101,8 +101,8 @@ def _copy_defaults(model: type[models.Model], columns: Sequence[str], now: datet
     for model_field in model._meta.concrete_fields:
         if model_field.attname in given or model_field.name in given:
             continue
-        if model_field.primary_key or getattr(model_field, "db_default", models.NOT_PROVIDED) \
-                is not models.NOT_PROVIDED:
+        if model_field.primary_key or model_field.generated or getattr(
+                model_field, "db_default", models.NOT_PROVIDED) is not models.NOT_PROVIDED:
             continue  # the database fills these
         if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
             value: Any = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,39 @@ class Criticality(models.IntegerChoices):
 
 # Stories at or above this criticality are flagged in the queue and may be held.
 VERY_CRITICAL = Criticality.STRONGLY
+
+# Words that may mean a story is very critical, so that a story which mentions one is read
+# first.  Each is matched case-insensitively at the start of a word ("abuse" finds "abused"
+# and "abuser", not "disabused").  A flag, not a verdict: once a moderator has set the
+# criticality, that decides the order instead.  Kept short on purpose; see
+# docs/stories-moderation.md.  The database keeps the flag (``Story.queue_urgent``): changing
+# these words needs a migration that redefines that column with ``queue_urgent_sql()``.
+SAFEGUARDING_WORDS: tuple[str, ...] = (
+    "abuse", "abusive", "assault", "bruise", "dehydrat", "death", "died", "dying", "malnourish",
+    "neglect", "overdose", "rape", "restrain", "self-harm", "self harm", "starv", "suicid", "unsafe",
+)
+# Characters that may come just before a word: the text is searched with these turned into
+# spaces, so that "(abuse" and "\nabuse" are found as well as " abuse".
+WORD_SEPARATORS: tuple[str, ...] = ("\n", "\r", "\t", "(", '"', "\u201c", "'", "\u2018", "/", "-", ",", ".")
+
+
+def _sql_text(value: str) -> str:
+    """A string literal that PostgreSQL and SQLite both read the same way (no backslashes;
+    control characters through CHR/CHAR are not needed: both accept them inside quotes)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def queue_urgent_sql(words: tuple[str, ...] = SAFEGUARDING_WORDS, separators: tuple[str, ...] = WORD_SEPARATORS,
+                     very_critical: int = VERY_CRITICAL) -> str:
+    """SQL, the same on PostgreSQL and SQLite, for "read this story first": triaged as very
+    critical, or not triaged yet and a safeguarding word in its title, text or feelings.  Only
+    immutable functions (lower, replace, ||, LIKE), so both databases can keep it as a
+    generated column and index it; the words are lower case and hold no LIKE wildcards."""
+    text = "(' ' || lower(title || ' ' || body || ' ' || feelings))"
+    for separator in separators:
+        text = f"replace({text}, {_sql_text(separator)}, ' ')"
+    found = " OR ".join(f"{text} LIKE {_sql_text('% ' + word + '%')}" for word in words)
+    return f"(COALESCE(criticality >= {int(very_critical)}, FALSE) OR (criticality IS NULL AND ({found})))"
 
 
 class AuthorRole(models.TextChoices):
@@ -201,6 +235,12 @@ class Story(models.Model):
     me_too_count = models.PositiveIntegerField(default=0)
     last_activity_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by the database from the text and the criticality (see ``queue_urgent_sql``): the
+    # moderation queue reads urgent stories first through an index, without reading every text.
+    queue_urgent = models.GeneratedField(
+        expression=RawSQL(queue_urgent_sql(), ()),  # noqa: S611 -- fixed SQL from our own constants
+        output_field=models.BooleanField(), db_persist=True,
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -208,6 +248,11 @@ class Story(models.Model):
         indexes = [
             # The moderation queue: oldest first within a status.
             models.Index(fields=["status", "submitted_at", "id"], name="stories_story_queue"),
+            # The pending stories as the queue reads them: urgent first, then the oldest.
+            models.Index(
+                fields=["-queue_urgent", "submitted_at", "id"], condition=models.Q(status="pending"),
+                name="stories_story_pending_urgent",
+            ),
             models.Index(fields=["status", "held_until"], name="stories_story_held"),
             models.Index(fields=["author_email"], name="stories_story_author_email"),
             models.Index(fields=["published_at", "id"], name="stories_story_published"),

@@ -18,18 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    Case,
-    CharField,
     Count,
-    IntegerField,
     Min,
     Prefetch,
     Q,
     QuerySet,
-    Value,
-    When,
 )
-from django.db.models.functions import Concat, Replace
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,25 +47,13 @@ from localsocial.stories.models import (
     Tag,
     TagSuggestion,
 )
-from localsocial.stories.models.story import VERY_CRITICAL, author_has_email
+from localsocial.stories.models.story import SAFEGUARDING_WORDS, VERY_CRITICAL, author_has_email
 from localsocial.stories.personal_data import Finding, personal_data_find
 from localsocial.stories.selectors.common import RESPONDING_ROLES
 
 if TYPE_CHECKING:
     from localsocial.accounts.models import User
 
-# Words that may mean a story is very critical, so that a story which mentions one is read
-# first.  Each is matched case-insensitively at the start of a word ("abuse" finds "abused"
-# and "abuser", not "disabused").  A flag, not a verdict: once a moderator has set the
-# criticality, that decides the order instead.  Kept short on purpose; see
-# docs/stories-moderation.md.
-SAFEGUARDING_WORDS: tuple[str, ...] = (
-    "abuse", "abusive", "assault", "bruise", "dehydrat", "death", "died", "dying", "malnourish",
-    "neglect", "overdose", "rape", "restrain", "self-harm", "self harm", "starv", "suicid", "unsafe",
-)
-# Characters that may come just before a word: the text is searched with these turned into
-# spaces, so that "(abuse" and "\nabuse" are found as well as " abuse".
-_WORD_SEPARATORS = ("\n", "\r", "\t", "(", '"', "\u201c", "'", "\u2018", "/", "-", ",", ".")
 _SAFEGUARDING_RE = re.compile(
     r"(?<![\w])(" + "|".join(re.escape(word) for word in SAFEGUARDING_WORDS) + r")[\w-]*", re.IGNORECASE
 )
@@ -127,39 +109,6 @@ def safeguarding_words_found(*texts: str) -> list[str]:
     return list(seen)
 
 
-def _searchable_text() -> Any:
-    """The story's title, text and feelings as one string with a space before each word."""
-    expression: Any = Concat(
-        Value(" "), "title", Value(" "), "body", Value(" "), "feelings", output_field=CharField()
-    )
-    for separator in _WORD_SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(" "))
-    return expression
-
-
-def _may_be_critical_q() -> Q:
-    words = Q()
-    for word in SAFEGUARDING_WORDS:
-        words |= Q(search_text__icontains=f" {word}")
-    return words
-
-
-def _with_flags(queryset: QuerySet[Story]) -> QuerySet[Story]:
-    """Annotate ``may_be_critical`` (untriaged, and a safeguarding word in the text) and
-    ``urgent`` (that, or triaged as very critical): urgent stories are read first."""
-    return queryset.annotate(search_text=_searchable_text()).annotate(
-        may_be_critical=Case(
-            When(Q(criticality__isnull=True) & _may_be_critical_q(), then=Value(1)),
-            default=Value(0), output_field=IntegerField(),
-        ),
-    ).annotate(
-        urgent=Case(
-            When(Q(criticality__gte=VERY_CRITICAL) | Q(may_be_critical=1), then=Value(1)),
-            default=Value(0), output_field=IntegerField(),
-        ),
-    )
-
-
 def _services_of(story: Story) -> list[Any]:
     """The services of a story fetched with ``_services_prefetch``, main one first."""
     return [link.service for link in story.service_links]  # type: ignore[attr-defined]
@@ -212,7 +161,9 @@ class ModerationQueue:
     notice_count: int
 
 
-QUEUE_ORDERING = ("-urgent", "submitted_at", "id")
+# Urgent first (``Story.queue_urgent``: triaged as very critical, or untriaged with a
+# safeguarding word), then the oldest; the index stories_story_pending_urgent reads it in order.
+QUEUE_ORDERING = ("-queue_urgent", "submitted_at", "id")
 
 
 class _Keyed:
@@ -248,13 +199,13 @@ def moderation_queue(*, user: User, cursor: str | None, page_size: int, now: dt.
     Raises PermissionDenied for anyone but a moderator, InvalidCursorError for a bad cursor."""
     _require_moderator(user)
     now = now or timezone.now()
-    pending = _with_flags(Story.objects.filter(status=StoryStatus.PENDING)).prefetch_related(_services_prefetch())
+    pending = Story.objects.filter(status=StoryStatus.PENDING).prefetch_related(_services_prefetch())
     page = _paginate_exactly(pending, ordering=QUEUE_ORDERING, cursor=cursor, page_size=page_size)
     rows = [
         QueueRow(
             story=s, services=_services_of(s), waited=wait_text(now - s.submitted_at),
             very_critical=s.criticality is not None and s.criticality >= VERY_CRITICAL,
-            may_be_critical=bool(s.may_be_critical),
+            may_be_critical=s.criticality is None and bool(s.queue_urgent),
         )
         for s in page.items
     ]
