@@ -5,6 +5,8 @@ with production settings (DEBUG off, Redis cache) in three ways, side by side in
 
 * ``bare``: ``/bench/bare`` (no template, no query) — the framework's own cost;
 * ``uncached``: a visitor with the page cache off, so every request renders the page;
+* ``uncached, cold items``: the same with the remembered list items and dates emptied before
+  each request (decision 0022), as for a page of stories no one has asked for yet;
 * ``cached``: a visitor served from the page cache (every measured request a hit);
 * ``signed in``: a signed-in person (never cached), for the pages they use.
 
@@ -76,14 +78,25 @@ def request(handler: WSGIHandler, path: str, cookies: str = "") -> tuple[str, di
     return captured["status"], captured["headers"], body
 
 
+def forget_items() -> None:
+    """Empty the per-process tables of rendered list items and dates in words (decision 0022),
+    so the next request renders every item as if no one had asked for it before."""
+    from localsocial.core import jinja2env
+
+    jinja2env._ITEM_HTML.clear()
+    jinja2env._DATES.clear()
+
+
 def measure(handler: WSGIHandler, path: str, *, requests: int, warmup: int, cookies: str = "",
-            expect_cache: str | None = None) -> dict[str, Any]:
+            expect_cache: str | None = None, cold_items: bool = False) -> dict[str, Any]:
     for _ in range(warmup):
         status, headers, _body = request(handler, path, cookies)
         if not status.startswith("200"):
             raise SystemExit(f"{path}: {status}")
     cpu: list[float] = []
     for _ in range(requests):
+        if cold_items:
+            forget_items()
         started = time.process_time()
         status, headers, _body = request(handler, path, cookies)
         cpu.append((time.process_time() - started) * 1000)
@@ -115,19 +128,13 @@ def pages() -> list[tuple[str, str]]:
     return found
 
 
-def signed_in_cookie() -> tuple[str, str] | None:
-    """A session cookie for a generated moderator (two-step verified), and their queue."""
+def session_cookie(user: Any) -> str:
+    """A session cookie for ``user``, two-step verified (staff need it)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.cache import SessionStore
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_static.models import StaticDevice
 
-    from localsocial.accounts.models import RoleGrant, SiteRole
-
-    grant = RoleGrant.objects.filter(role=SiteRole.MODERATOR).select_related("user").first()
-    if grant is None:
-        return None
-    user = grant.user
     device, _ = StaticDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -135,7 +142,48 @@ def signed_in_cookie() -> tuple[str, str] | None:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", "/stories/moderation/"
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def signed_in_cookie() -> tuple[str, str] | None:
+    """A session cookie for a generated moderator (two-step verified), and their queue."""
+    from localsocial.accounts.models import RoleGrant, SiteRole
+
+    grant = RoleGrant.objects.filter(role=SiteRole.MODERATOR).select_related("user").first()
+    if grant is None:
+        return None
+    return session_cookie(grant.user), "/stories/moderation/"
+
+
+def signed_in_pages() -> list[tuple[str, str, str]]:
+    """(label, path, cookie) for the signed-in pages issue 11 names: the moderation queue and
+    the story list as a moderator, the biggest organisation's dashboard as its staff, a
+    circle's coordinator queue as its coordinator, and a member's statement as that member."""
+    from django.db.models import Count
+
+    from localsocial.circles.models import Account, CircleCoordinator
+    from localsocial.directory.models import OrganisationMembership
+
+    found: list[tuple[str, str, str]] = []
+    moderator = signed_in_cookie()
+    if moderator is not None:
+        cookie, queue = moderator
+        found += [("moderation queue", queue, cookie), ("story list", "/stories/", cookie)]
+    staff = (OrganisationMembership.objects.filter(organisation__parent__isnull=True)
+             .annotate(n=Count("organisation__memberships")).select_related("user", "organisation")
+             .order_by("organisation_id").first())
+    if staff is not None:
+        found.append(("dashboard", f"/stories/organisations/{staff.organisation.slug}/dashboard/",
+                      session_cookie(staff.user)))
+    coordinator = CircleCoordinator.objects.select_related("user", "circle").order_by("pk").first()
+    if coordinator is not None:
+        found.append(("coordinator queue", f"/circles/{coordinator.circle.slug}/help/queue/",
+                      session_cookie(coordinator.user)))
+    account = (Account.objects.filter(member__user__isnull=False, member__status="active")
+               .annotate(n=Count("entries")).select_related("member__user").order_by("-n", "pk").first())
+    if account is not None:
+        found.append(("statement", f"/circles/accounts/{account.pk}/statement/", session_cookie(account.member.user)))
+    return found
 
 
 def run(requests: int, warmup: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -149,17 +197,16 @@ def run(requests: int, warmup: int) -> tuple[list[dict[str, Any]], dict[str, Any
     for label, path in pages():
         settings.PAGE_CACHE_ENABLED = False
         uncached = measure(handler, path, requests=requests, warmup=warmup)
+        cold = measure(handler, path, requests=requests, warmup=warmup, cold_items=True)
         settings.PAGE_CACHE_ENABLED = True
         request(handler, path)  # stored
         cached = measure(handler, path, requests=requests, warmup=warmup, expect_cache="hit")
         rows.append({"label": label, "path": path, "how": "uncached", **uncached})
+        rows.append({"label": label, "path": path, "how": "uncached, cold items", **cold})
         rows.append({"label": label, "path": path, "how": "cached", **cached})
-    signed = signed_in_cookie()
-    if signed is not None:
-        cookie, queue = signed
-        for label, path in [("moderation queue", queue), ("story list", "/stories/")]:
-            result = measure(handler, path, requests=requests, warmup=warmup, cookies=cookie)
-            rows.append({"label": label, "path": path, "how": "signed in", **result})
+    for label, path, cookie in signed_in_pages():
+        result = measure(handler, path, requests=requests, warmup=warmup, cookies=cookie)
+        rows.append({"label": label, "path": path, "how": "signed in", **result})
     load_after = os.getloadavg()
     for row in rows:
         row["ratio"] = bare["mean_ms"] / row["mean_ms"] if row["mean_ms"] else 0.0

@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext, pgettext
-from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, PackageLoader, PrefixLoader, Template
 from markupsafe import Markup
 
 from localsocial.core import forms_jinja
@@ -149,6 +149,35 @@ def remembered(macro: Any, params: dict[str, Any]) -> Any:
     return html
 
 
+_ITEM_HTML: OrderedDict[Any, Any] = OrderedDict()
+_ITEM_HTML_MAX = 8192
+
+
+def remembered_item(macro: Any, row: Any) -> Any:
+    """``macro(row)`` for one item of a list, remembered by the row itself (a frozen
+    dataclass of plain values from a selector, so equal rows render equal HTML), the
+    language, the time zone and the script prefix.  A list page repeats the same items
+    request after request: only an item whose shown values changed is rendered again, so
+    there is nothing to invalidate.  A row that cannot be hashed is rendered each time."""
+    try:
+        key = (getattr(macro, "name", id(macro)), translation.get_language(),
+               timezone.get_current_timezone_name(), get_script_prefix(), row)
+        hash(key)
+    except TypeError:
+        return macro(row)
+    with _macro_lock:
+        html = _ITEM_HTML.get(key)
+        if html is not None:
+            _ITEM_HTML.move_to_end(key)
+            return html
+    html = macro(row)
+    with _macro_lock:
+        _ITEM_HTML[key] = html
+        while len(_ITEM_HTML) > _ITEM_HTML_MAX:
+            _ITEM_HTML.popitem(last=False)
+    return html
+
+
 _CHOICE_LABELS: dict[tuple[str, str, str | None], dict[Any, str]] = {}
 
 
@@ -156,6 +185,8 @@ def choice_label(obj: Any, field_name: str) -> str:
     """``obj.get_<field>_display()`` from a table made once per model, field and language
     (Django's rebuilds the choices dictionary on every call: about 40 µs)."""
     model = type(obj)
+    if not hasattr(model, "_meta"):  # a plain row (a selector's dataclass) with its own display
+        return str(getattr(obj, f"get_{field_name}_display")())
     key = (model._meta.label, field_name, translation.get_language())
     table = _CHOICE_LABELS.get(key)
     if table is None:
@@ -165,12 +196,48 @@ def choice_label(obj: Any, field_name: str) -> str:
     return table.get(value, str(value))
 
 
+_DATES: OrderedDict[Any, str] = OrderedDict()
+_DATES_MAX = 8192
+
+
 def date_format(value: Any, fmt: str = "j F Y") -> str:
+    """A date or time in words ("4 December 2026"), in the current language and time zone.
+    Django's formatter costs about 50 µs; the same value in the same format, language and
+    zone always gives the same words, so each is remembered (a bounded table per process)."""
     if value is None:
         return ""
-    if hasattr(value, "tzinfo") and value.tzinfo is not None:
-        value = timezone.localtime(value)
-    return formats.date_format(value, fmt)
+    key = (value, fmt, translation.get_language(), timezone.get_current_timezone_name())
+    found = _DATES.get(key)
+    if found is not None:
+        return found
+    shown = value
+    if hasattr(shown, "tzinfo") and shown.tzinfo is not None:
+        shown = timezone.localtime(shown)
+    found = formats.date_format(shown, fmt)
+    with _macro_lock:
+        _DATES[key] = found
+        while len(_DATES) > _DATES_MAX:
+            _DATES.popitem(last=False)
+    return found
+
+
+class LeanTemplate(Template):
+    """Jinja's template, with ``{% from … import … %}`` made cheap.  For each import Jinja
+    works out which of the importing page's globals the imported file lacks, as a set
+    difference over dictionary views (about 15 µs; a page makes twenty or more imports).
+    The answer depends only on the two sets of names, fixed once the templates are loaded,
+    so it is remembered per set; everything else is Jinja's own code."""
+
+    def _get_default_module(self, ctx: Any = None) -> Any:
+        if ctx is not None:
+            known: dict[frozenset[str], frozenset[str]] = self.__dict__.setdefault("_ls_missing", {})
+            names = frozenset(ctx.globals_keys)
+            keys = known.get(names)
+            if keys is None:
+                keys = known[names] = frozenset(names - self.globals.keys())
+            if keys:
+                return self.make_module({k: ctx.parent[k] for k in keys})
+        return super()._get_default_module()
 
 
 def _bytecode_cache() -> FileSystemBytecodeCache | None:
@@ -204,6 +271,7 @@ def environment(**options: Any) -> Environment:
     options["extensions"] = [*options.get("extensions", []), "jinja2.ext.i18n"]
     options.setdefault("bytecode_cache", _bytecode_cache())
     env = Environment(**options)  # noqa: S701 -- autoescape is set to True just above
+    env.template_class = LeanTemplate
     loaders = [env.loader] if env.loader is not None else []
     if base_loader is not None:
         loaders = [base_loader]
@@ -223,6 +291,7 @@ def environment(**options: Any) -> Environment:
             "field": forms_jinja.field,
             "choice_label": choice_label,
             "remembered": remembered,
+            "remembered_item": remembered_item,
             "error_summary_items": forms_jinja.error_summary_items,
         }
     )

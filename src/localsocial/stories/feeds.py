@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from localsocial.core.page_cache import public_page
 from localsocial.directory.page_groups import DIRECTORY_PAGES
 from localsocial.stories.forms.reading import StoryListForm
-from localsocial.stories.models import ListingScope, Story
+from localsocial.stories.models import ListingScope
 from localsocial.stories.page_groups import STORY_LISTS
 from localsocial.stories.selectors.reading import (
     ALL_STORIES,
+    ListedStory,
     ListFilters,
     ListScope,
     list_scope_for,
@@ -74,7 +75,7 @@ class FeedSource:
     scope: ListScope
     filters: ListFilters
     query_string: str
-    items: list[Story]
+    items: list[ListedStory]
 
 
 class StoryAtomFeed(Feed):
@@ -110,41 +111,41 @@ class StoryAtomFeed(Feed):
     def feed_url(self, obj: FeedSource) -> str:
         return self.request.get_full_path()
 
-    def items(self, obj: FeedSource) -> list[Story]:
+    def items(self, obj: FeedSource) -> list[ListedStory]:
         return obj.items
 
-    def item_title(self, item: Story) -> str:
+    def item_title(self, item: ListedStory) -> str:
         return item.title
 
-    def item_description(self, item: Story) -> str:
+    def item_description(self, item: ListedStory) -> str:
         # Feed readers read the summary as HTML: escape it, so that the author's words are
         # always shown as words, whatever they typed.
-        services = ", ".join(service.name for service in item.service_list)  # type: ignore[attr-defined]
-        summary = str(escape(item.excerpt))  # type: ignore[attr-defined]
+        services = ", ".join(service.name for service in item.service_list)
+        summary = str(escape(item.excerpt))
         if services:
             summary += "<br><br>" + str(escape(_("About: %(services)s") % {"services": services}))
-        summary += "<br>" + str(escape(_("Progress: %(progress)s") % {"progress": item.get_progress_display()}))  # type: ignore[attr-defined]
+        summary += "<br>" + str(escape(_("Progress: %(progress)s") % {"progress": item.get_progress_display()}))
         return summary
 
-    def item_link(self, item: Story) -> str:
+    def item_link(self, item: ListedStory) -> str:
         return item.get_absolute_url()
 
-    def item_guid(self, item: Story) -> str:
+    def item_guid(self, item: ListedStory) -> str:
         return self.request.build_absolute_uri(item.get_absolute_url())
 
     item_guid_is_permalink = True
 
-    def item_pubdate(self, item: Story) -> Any:
+    def item_pubdate(self, item: ListedStory) -> Any:
         return item.published_at
 
-    def item_updateddate(self, item: Story) -> Any:
+    def item_updateddate(self, item: ListedStory) -> Any:
         return item.published_at
 
-    def item_author_name(self, item: Story) -> str:
+    def item_author_name(self, item: ListedStory) -> str:
         return item.pseudonym
 
-    def item_categories(self, item: Story) -> list[str]:
-        return [service.name for service in item.service_list]  # type: ignore[attr-defined]
+    def item_categories(self, item: ListedStory) -> list[str]:
+        return [service.name for service in item.service_list]
 
 
 class StoryRssFeed(StoryAtomFeed):

@@ -37,7 +37,7 @@ def stories_search_hits(query: str, limit: int, user: User | AnonymousUser) -> l
         return []
     page = story_list_page(scope=ALL_STORIES, filters=ListFilters(query=parsed), cursor=None, page_size=limit)
     return [
-        SearchHit(title=story.title, url=reverse("stories:story", args=[story.pk]), snippet=story.excerpt)  # type: ignore[attr-defined]
+        SearchHit(title=story.title, url=story.get_absolute_url(), snippet=story.excerpt)
         for story in page.items
     ]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -21,9 +22,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.http import Http404, HttpRequest
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from localsocial.core.pagination import (
     AFTER,
@@ -267,7 +269,7 @@ class StoryListPage:
     cursors of the pages either side.  ``window_ended`` is True when a search of common words
     looked at ``SEARCH_WINDOW`` stories without filling the page: "Next" carries on from there."""
 
-    items: list[Story]
+    items: list[ListedStory]
     ordering: Sequence[str]
     has_next: bool
     has_previous: bool
@@ -446,7 +448,7 @@ def _search_ids(
     return ids, _window_edge(rest, order_by, SEARCH_WINDOW)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListedService:
     """A service as a list item names it: its name and the address of its stories."""
 
@@ -454,32 +456,90 @@ class ListedService:
     slug: str
 
 
-def _stories_for_list(ids: list[int]) -> list[Story]:
-    """The stories with these ids, in that order, with what a list item shows.  Two queries."""
+@dataclass(frozen=True, slots=True)
+class ListedStory:
+    """A published story as a list, a feed or the widget shows it: only what they show, read
+    as plain values (no model object, no deferred fields)."""
+
+    pk: int
+    title: str
+    excerpt: str
+    service_list: tuple[ListedService, ...]
+    pseudonym: str
+    published_at: dt.datetime
+    progress: int
+    response_count: int
+    me_too_count: int
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_progress_display(self) -> str:
+        return progress_label(self.progress)
+
+    def get_absolute_url(self) -> str:
+        return story_url(self.pk)
+
+
+def progress_label(progress: int) -> str:
+    """The progress in words ("Responded") in the current language, from a table made once
+    per language (a model's ``get_progress_display`` rebuilds Django's choices each call)."""
+    language = get_language()
+    table = _PROGRESS_LABELS.get(language)
+    if table is None:
+        table = _PROGRESS_LABELS[language] = {int(value): str(label) for value, label in Progress.choices}
+    return table.get(progress, str(progress))
+
+
+_PROGRESS_LABELS: dict[str | None, dict[int, str]] = {}
+
+
+def story_url(pk: int) -> str:
+    """A story's address, from the address of story 0 cut around its number (no reverse per
+    story)."""
+    head, tail = _story_url_parts(get_script_prefix())
+    return f"{head}/{int(pk)}/{tail}"
+
+
+@lru_cache(maxsize=8)
+def _story_url_parts(prefix: str) -> tuple[str, str]:
+    head, found, tail = reverse("stories:story", kwargs={"pk": 0}).rpartition("/0/")
+    assert found, "a story's address holds its number between slashes"
+    return head, tail
+
+
+def _stories_for_list(ids: list[int]) -> list[ListedStory]:
+    """The stories with these ids, in that order, with what a list item shows.  Two queries,
+    both as plain rows."""
     if not ids:
         return []
-    stories = (
-        Story.objects.filter(pk__in=ids, status=StoryStatus.PUBLISHED)
-        .only("id", "title", "pseudonym", "published_at", "progress", "response_count", "me_too_count", "status")
+    rows = {
+        row[0]: row
+        for row in Story.objects.filter(pk__in=ids, status=StoryStatus.PUBLISHED)
         .annotate(body_start=Substr("body", 1, EXCERPT_CHARS))
-    )
-    by_id = {story.pk: story for story in stories}
-    # The services' names and addresses only, as plain rows (no model objects to build).
+        .values_list("id", "title", "pseudonym", "published_at", "progress", "response_count", "me_too_count",
+                     "body_start")
+    }
     services: dict[int, list[ListedService]] = {}
     for story_id, name, slug in (
-        StoryService.objects.filter(story_id__in=list(by_id))
+        StoryService.objects.filter(story_id__in=list(rows))
         .order_by("story_id", "position", "id")
         .values_list("story_id", "service__name", "service__slug")
     ):
         services.setdefault(story_id, []).append(ListedService(name=name, slug=slug))
-    ordered: list[Story] = []
+    ordered: list[ListedStory] = []
     for story_id in ids:
-        story = by_id.get(story_id)
-        if story is None:
+        row = rows.get(story_id)
+        if row is None:
             continue
-        story.excerpt = text_excerpt(story.body_start)  # type: ignore[attr-defined]
-        story.service_list = services.get(story_id, [])  # type: ignore[attr-defined]
-        ordered.append(story)
+        pk, title, pseudonym, published_at, progress, response_count, me_too_count, body_start = row
+        assert published_at is not None  # a constraint: every published story has its time
+        ordered.append(ListedStory(
+            pk=pk, title=title, excerpt=text_excerpt(body_start), service_list=tuple(services.get(story_id, ())),
+            pseudonym=pseudonym, published_at=published_at, progress=progress, response_count=response_count,
+            me_too_count=me_too_count,
+        ))
     return ordered
 
 
@@ -518,8 +578,8 @@ def story_list_page(
         has_next, has_previous = more or window_ended, bool(values)
     else:
         has_next, has_previous = bool(values), more or window_ended
-    first_key = _key(items[0].published_at, items[0].pk) if items else None  # type: ignore[arg-type]
-    last_key = _key(items[-1].published_at, items[-1].pk) if items else None  # type: ignore[arg-type]
+    first_key = _key(items[0].published_at, items[0].pk) if items else None
+    last_key = _key(items[-1].published_at, items[-1].pk) if items else None
     cursor_key = [values[0].isoformat(), values[1]] if values else None
     if window_key is not None:
         # The search window ended before the page filled: the stories up to its last row have
@@ -547,7 +607,7 @@ def service_get_for_widget(*, slug: str) -> Service:
     return service
 
 
-def widget_stories(*, service: Service, count: int) -> list[Story]:
+def widget_stories(*, service: Service, count: int) -> list[ListedStory]:
     """The service's latest published stories, newest first (three queries)."""
     scope = ListScope(ListingScope.SERVICE, service.pk, service.name, service)
     return story_list_page(scope=scope, filters=ListFilters(), cursor=None, page_size=count).items
