@@ -10,6 +10,7 @@ from django.utils import translation
 
 from localsocial.core.choices import choice_display
 
+
 def _django_display(instance, field):
     # Django's own code, as it is in django/db/models/base.py (5.2), to compare against.
     from django.utils.encoding import force_str

@@ -16,7 +16,14 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext, pgettext
-from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, PackageLoader, PrefixLoader, Template
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    PackageLoader,
+    PrefixLoader,
+    Template,
+)
 from markupsafe import Markup
 
 from localsocial.core import forms_jinja
