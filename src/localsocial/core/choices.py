@@ -53,5 +53,5 @@ def install() -> None:
                 continue
             name = f"get_{field.name}_display"
             current = model.__dict__.get(name)
-            if isinstance(current, partialmethod) and current.func is models.Model._get_FIELD_display:
+            if isinstance(current, partialmethod) and current.func is models.Model._get_FIELD_display:  # type: ignore[attr-defined]
                 setattr(model, name, partialmethod(choice_display, field=field))

@@ -35,7 +35,8 @@ class _TokenOnce:
     __slots__ = ("_html", "_request", "_value")
 
     def __init__(self, request: HttpRequest, *, html: bool) -> None:
-        self._request, self._html, self._value = request, html, None
+        self._request, self._html = request, html
+        self._value: str | None = None
 
     def __str__(self) -> str:
         if self._value is None:
