@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from localsocial.core.search import STOP_WORDS, search_parse, search_without_stop_words, sqlite_match_text
+from localsocial.core.search import (
+    STOP_WORDS,
+    search_parse,
+    search_without_stop_words,
+    sqlite_match_text,
+)
 
 
 def test_single_stop_words_go_and_phrases_lose_them_at_their_ends():

@@ -269,12 +269,18 @@ def _postgres_fts_sql(table: str, query: NameQuery) -> tuple[str, list[Any]]:
             lateral_params = check_params
         sql = (
             "WITH RECURSIVE p AS (SELECT (tsvector_to_array(to_tsvector('english', %s)))[1] AS s), "  # noqa: S608
+            # ORDER BY … LIMIT 1 rather than min(), and the prefix as a scalar subquery: the
+            # range is then an index condition and the planner sees the one entry each step
+            # reads (otherwise it expects the whole range, and a cost that high turns on JIT
+            # compilation: some 700 ms a query).
             "lex(w, n) AS ("
-            "SELECT (SELECT min(x.lexeme) FROM directory_search_term x, p "
-            "WHERE x.lexeme >= p.s AND x.lexeme < p.s || chr(1114111)), 1 "
+            "SELECT (SELECT x.lexeme FROM directory_search_term x "
+            "WHERE x.lexeme >= (SELECT s FROM p) AND x.lexeme < (SELECT s FROM p) || chr(1114111) "
+            "ORDER BY x.lexeme LIMIT 1), 1 "
             "UNION ALL "
-            "SELECT (SELECT min(x.lexeme) FROM directory_search_term x, p "
-            "WHERE x.lexeme > lex.w AND x.lexeme < p.s || chr(1114111)), lex.n + 1 "
+            "SELECT (SELECT x.lexeme FROM directory_search_term x "
+            "WHERE x.lexeme > lex.w AND x.lexeme < (SELECT s FROM p) || chr(1114111) "
+            "ORDER BY x.lexeme LIMIT 1), lex.n + 1 "
             f"FROM lex WHERE lex.w IS NOT NULL AND lex.n < {PREFIX_WORDS_CAP}) "
             "SELECT e.row_id AS id, e.name FROM lex, LATERAL ("
             f"SELECT t.row_id, t.name, t.words FROM directory_search_term t {exclusions}"

@@ -3,7 +3,10 @@ whatever the database's own collation, so that every word starting with a prefix
 range of its index (``lexeme >= 'riv' AND lexeme < 'riv' || chr(1114111)``): the search reads
 the start of the last word typed from that range ("riv" finds "Riverside"; see
 ``directory.selectors.name_query`` and docs/decisions/0021-directory-search-ranking.md).
-Changing the collation rebuilds the table's indexes.  Nothing on SQLite (FTS5 reads ``riv*``
+Changing the collation rewrites the table and its indexes, and with them the visibility map:
+the VACUUM after it sets that again (until then every index-only scan counts as a heap read,
+and the search's plans look costly enough to PostgreSQL to turn on JIT compilation, some
+100-700 ms a search), so this migration is not atomic.  Nothing on SQLite (FTS5 reads ``riv*``
 from its own index)."""
 
 from django.db import migrations
@@ -31,6 +34,7 @@ class RunSQLOn(migrations.RunSQL):
 
 
 class Migration(migrations.Migration):
+    atomic = False  # VACUUM cannot run in a transaction
     dependencies = [("directory", "0004_search_truncate")]
 
     operations = [
@@ -38,7 +42,7 @@ class Migration(migrations.Migration):
             "postgresql",
             sql=[
                 'ALTER TABLE directory_search_term ALTER COLUMN lexeme TYPE text COLLATE "C"',
-                "ANALYZE directory_search_term",
+                "VACUUM ANALYZE directory_search_term",
             ],
             reverse_sql=['ALTER TABLE directory_search_term ALTER COLUMN lexeme TYPE text COLLATE "default"'],
         ),
