@@ -208,3 +208,22 @@ def test_the_story_form_search_ignores_stop_words(ranked):
     assert [s.name for s in services_for_telling(query="the library", chosen_ids=[]).results] == [
         "Library", "Local history library", "Mobile library visits for housebound people",
     ]
+
+
+# --- Common words that seldom meet ----------------------------------------------------------------
+
+def test_two_common_words_that_seldom_meet_find_their_few_names(db):
+    # Over WORD_COUNT_CAP entries each: on PostgreSQL the matches are counted and read from the
+    # GIN index instead of walking every entry of one word.
+    from localsocial.directory.selectors import WORD_COUNT_CAP
+
+    _organisations(
+        [f"Royal Place {n}" for n in range(WORD_COUNT_CAP + 1)]
+        + [f"Infirmary Place {n}" for n in range(WORD_COUNT_CAP + 1)]
+        + ["Royal Infirmary of Northgate", "Northgate Royal Infirmary Trust", "Royal Infirmary"]
+    )
+
+    expected = ["Royal Infirmary", "Northgate Royal Infirmary Trust", "Royal Infirmary of Northgate"]
+    assert _names("royal infirmary") == expected
+    assert _names("the royal infirm") == expected
+    assert _names("royal infirmary -trust") == ["Royal Infirmary", "Royal Infirmary of Northgate"]
