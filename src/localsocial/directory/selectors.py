@@ -218,8 +218,8 @@ def name_query(text: str) -> NameQuery:
     return NameQuery(words=parsed)
 
 
-def _postgres_query_sql(query: NameQuery) -> tuple[str, list[Any]]:
-    """A condition on ``r.search_vector`` true for a row whose name the whole query matches."""
+def _postgres_query_sql(query: NameQuery, alias: str = "r") -> tuple[str, list[Any]]:
+    """A condition on ``<alias>.search_vector`` true for a row whose name the whole query matches."""
     positive, negative = postgres_websearch_texts(query.words)
     parts: list[str] = []
     params: list[Any] = []
@@ -230,9 +230,9 @@ def _postgres_query_sql(query: NameQuery) -> tuple[str, list[Any]]:
         # Terms hold letters and digits only: quoted, a term is one word to to_tsquery.
         parts.append("to_tsquery('english', %s)")
         params.append(f"'{query.prefix}':*")
-    condition = f"r.search_vector @@ ({' && '.join(parts)})"
+    condition = f"{alias}.search_vector @@ ({' && '.join(parts)})"
     if negative:
-        condition += " AND NOT (r.search_vector @@ websearch_to_tsquery('english', %s))"
+        condition += f" AND NOT ({alias}.search_vector @@ websearch_to_tsquery('english', %s))"
         params.append(negative)
     return condition, params
 
@@ -319,8 +319,8 @@ def _postgres_fts_sql(table: str, query: NameQuery) -> tuple[str, list[Any]]:
     # more, the words often meet and the walk finds its bound soon.  Each path is gated by a
     # one-time condition, so only one of them runs.
     active = " AND r.is_active" if table == "directory_service" else ""
-    check_g = check.replace("r.", "g.")
-    active_g = active.replace("r.", "g.")
+    check_g, _same_params = _postgres_query_sql(query, alias="g")
+    active_g = " AND g.is_active" if active else ""
     all_common = (
         f"(SELECT min((SELECT count(*) FROM (SELECT 1 FROM directory_search_term c WHERE c.lexeme = w "  # noqa: S608
         f"AND c.kind = {kind} LIMIT {WORD_COUNT_CAP}) AS found)) "
