@@ -1,5 +1,5 @@
 """Time ``directory_search`` at two scales in one process: the median and 95th percentile of
-``--runs`` calls per search, common words and rare ones, and how much slower the big directory
+``--runs`` calls per search, common words, rare ones and prefixes (the last word typed), and how much slower the big directory
 is (95th percentile at the big scale / at the small one).  Read-only.
 
 Make the two databases first (see docs/directory.md, "Search"):
@@ -9,8 +9,11 @@ Make the two databases first (see docs/directory.md, "Search"):
     DEBUG=1 DATABASE_URL=…/ls_search30 localsocial generate --scale 30 --stories 0 --circles 0 \\
         --circle-members 0 --circle-helpers 0 --circle-visits 0 --ledger-entries 0
     (the same with ls_search1 and --scale 1)
+    psql …/ls_search30 -c 'VACUUM ANALYZE directory_search_term'   (and ls_search1)
 
-then:
+(generate only ANALYZEs: until a VACUUM, or autovacuum, sets the visibility map, every
+index-only scan counts as heap reads, plans look costly and PostgreSQL compiles them with JIT,
+which adds 100 ms and more to a search), then:
 
     .venv/bin/python bench/directory_search.py [--small ls_search1] [--big ls_search30] \\
         [--runs 50] [--write bench/RESULTS.md]
@@ -34,6 +37,8 @@ from benchdb import section_write
 SERVER = "postgres://postgres@127.0.0.1:5432"
 COMMON = ["hospital", "council", "school", "clinic", "general hospital"]
 RARE = ["zebra crossing", "ashbury general hospital"]
+# Searches as people type them: the last word is also the start of a word (3 letters or more).
+PREFIX = ["hosp", "bro", "general hosp", "brightc", "the royal infirm"]
 TARGET_P95_MS = 100.0
 TARGET_GROWTH = 1.5
 
@@ -56,28 +61,46 @@ def _codes() -> list[str]:
     return found
 
 
-def _measure(database: str, terms: list[str], runs: int) -> dict[str, tuple[float, float, int, bool]]:
-    """For each term: (median ms, p95 ms, results on the first page, cut to the best N)."""
-    from django.db import connection
+def _measure(databases: list[str], terms: list[str], runs: int) -> dict[str, dict[str, tuple[float, float, int, bool]]]:
+    """For each database and term: (median ms, p95 ms, results on the first page, cut to the
+    best N).  The databases take turns call by call (one open connection each), so that other
+    work on the machine slows both alike and the growth between them stays fair."""
+    from django.db import connections
+    from django.db.utils import load_backend
 
     from localsocial.directory.models import Organisation, Service
     from localsocial.directory.selectors import directory_search
 
-    connection.close()
-    connection.settings_dict["NAME"] = database
-    size = Organisation.objects.count() + Service.objects.count()
-    print(f"{database}: {size:,} organisations and services", flush=True)
-    results: dict[str, tuple[float, float, int, bool]] = {"_size": (size, 0, 0, False)}
+    base = connections["default"].settings_dict
+    wrappers = {}
+    for name in databases:
+        settings_dict = {**base, "NAME": name}
+        wrappers[name] = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "default")
+    results: dict[str, dict[str, tuple[float, float, int, bool]]] = {name: {} for name in databases}
+    for name in databases:
+        connections["default"] = wrappers[name]
+        size = Organisation.objects.count() + Service.objects.count()
+        print(f"{name}: {size:,} organisations and services", flush=True)
+        results[name]["_size"] = (size, 0, 0, False)
     for term in terms:
-        for _ in range(3):  # warm the caches and the connection
-            directory_search(query=term, kind="all", cursor=None, page_size=20)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            page = directory_search(query=term, kind="all", cursor=None, page_size=20)
-            times.append((time.perf_counter() - started) * 1000)
-        results[term] = (statistics.median(times), _p95(times), len(page.items), page.cut_to is not None)
-        print(f"  {term!r}: median {results[term][0]:.1f} ms, p95 {results[term][1]:.1f} ms", flush=True)
+        times: dict[str, list[float]] = {name: [] for name in databases}
+        pages = {}
+        for run in range(runs + 3):  # the first 3 warm the caches
+            for name in databases:
+                connections["default"] = wrappers[name]
+                started = time.perf_counter()
+                pages[name] = directory_search(query=term, kind="all", cursor=None, page_size=20)
+                if run >= 3:
+                    times[name].append((time.perf_counter() - started) * 1000)
+        for name in databases:
+            results[name][term] = (
+                statistics.median(times[name]), _p95(times[name]), len(pages[name].items), pages[name].cut_to is not None
+            )
+        print(f"  {term!r}: " + "; ".join(
+            f"{name} median {results[name][term][0]:.1f} ms, p95 {results[name][term][1]:.1f} ms" for name in databases
+        ), flush=True)
+    for wrapper in wrappers.values():
+        wrapper.close()
     return results
 
 
@@ -139,13 +162,15 @@ def main() -> None:
 
     connection.close()
     connection.settings_dict["NAME"] = args.big
-    terms = COMMON + RARE + _codes()
-    small = _measure(args.small, terms, args.runs)
-    big = _measure(args.big, terms, args.runs)
+    terms = COMMON + RARE + PREFIX + _codes()
+    connection.close()
+    connection.settings_dict["NAME"] = args.small
+    measured = _measure([args.small, args.big], terms, args.runs)
+    small, big = measured[args.small], measured[args.big]
     loaded = {}
     if args.threads:
         for name in (args.small, args.big):
-            loaded[name] = _measure_loaded(name, COMMON, max(1, args.runs // 5), args.threads)
+            loaded[name] = _measure_loaded(name, COMMON + PREFIX, max(1, args.runs // 5), args.threads)
             print(f"  under load, {name}: median {loaded[name][0]:.1f} ms, p95 {loaded[name][1]:.1f} ms", flush=True)
     load_after = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -156,7 +181,8 @@ def main() -> None:
         f"--threads {args.threads}`"
         + (f" `--write {args.write}`" if args.write else ""),
         f"on {started:%Y-%m-%d %H:%M} UTC; load average (1 / 5 / 15 min) {load_before} before, {load_after} after.",
-        f"`directory_search` called in one process (no web server), {args.runs} times per search after 3 to warm up,",
+        f"`directory_search` called in one process (no web server), {args.runs} times per search after 3 to warm up "
+        "(the two databases taking turns call by call),",
         f"first page of 20, kind \"all\"; PostgreSQL. Small: {int(small['_size'][0]):,} organisations and services; "
         f"big: {int(big['_size'][0]):,}. Target: p95 under {TARGET_P95_MS:.0f} ms at the big scale, "
         f"growth (p95 big / p95 small) at most {TARGET_GROWTH}x.",
@@ -171,7 +197,7 @@ def main() -> None:
         growth = b[1] / s[1] if s[1] else float("inf")
         worst_p95 = max(worst_p95, b[1])
         worst_growth = max(worst_growth, growth)
-        kind = "common" if term in COMMON else "rare"
+        kind = "common" if term in COMMON else "prefix" if term in PREFIX else "rare"
         lines.append(
             f"| `{term}` ({kind}) | {s[0]:.1f} ms | {s[1]:.1f} ms | {b[0]:.1f} ms | {b[1]:.1f} ms | "
             f"{growth:.2f}x | {'yes' if b[3] else 'no'} |"
@@ -185,7 +211,7 @@ def main() -> None:
     ]
     if loaded:
         lines += [
-            f"Under load: {args.threads} threads at once (one connection each), each calling the common searches "
+            f"Under load: {args.threads} threads at once (one connection each), each calling the common and prefix searches "
             f"{max(1, args.runs // 5)} times in turn:",
             "",
             "| database | median | p95 | calls per second |",

@@ -128,6 +128,46 @@ def search_parse(text: str) -> SearchQuery:
     return SearchQuery(include=tuple(kept_include), exclude=tuple(kept_exclude), notes=tuple(dict.fromkeys(notes)))
 
 
+# PostgreSQL's English stop words (tsearch_data/english.stop, which the 'english'
+# configuration leaves out of every vector and query).  SQLite's FTS5 has no stop words, so a
+# search that must find the same rows on both databases takes them out of the query itself
+# (``search_without_stop_words``); the list must hold at least every word PostgreSQL drops.
+STOP_WORDS = frozenset({
+    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
+    "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it",
+    "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which", "who",
+    "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be", "been",
+    "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an", "the", "and",
+    "but", "if", "or", "because", "as", "until", "while", "of", "at", "by", "for", "with", "about",
+    "against", "between", "into", "through", "during", "before", "after", "above", "below", "to",
+    "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "then",
+    "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few",
+    "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so",
+    "than", "too", "very", "s", "t", "can", "will", "just", "don", "should", "now"
+})
+
+
+def search_without_stop_words(query: SearchQuery) -> SearchQuery:
+    """``query`` without the words PostgreSQL's English configuration ignores, so that both
+    databases find the same rows: single stop words are dropped (included or excluded), and
+    so are the stop words at either end of a phrase, and a phrase of stop words only.  Stop
+    words inside a phrase stay: PostgreSQL reads each as a gap of one word, SQLite as that
+    word ("friends of the library" finds that name on both)."""
+
+    def trimmed(group: tuple[str, ...]) -> tuple[str, ...]:
+        words = list(group)
+        while words and words[0] in STOP_WORDS:
+            words.pop(0)
+        while words and words[-1] in STOP_WORDS:
+            words.pop()
+        return tuple(words)
+
+    def kept(groups: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        return tuple(dict.fromkeys(group for group in map(trimmed, groups) if group))
+
+    return SearchQuery(include=kept(query.include), exclude=kept(query.exclude), notes=query.notes)
+
+
 def _quoted(words: tuple[str, ...]) -> str:
     # Terms hold letters and digits only, so a double quote can never appear inside one.
     return '"' + " ".join(words) + '"'
@@ -144,12 +184,16 @@ def postgres_websearch_texts(query: SearchQuery) -> tuple[str, str]:
     return positive, negative
 
 
-def sqlite_match_text(query: SearchQuery) -> str:
-    """The text for FTS5 ``MATCH``: ``"a" AND "b c" NOT "d"``.  Needs at least one included
-    term (FTS5, like a GIN index, cannot list rows by what they lack)."""
-    if not query.include:
+def sqlite_match_text(query: SearchQuery, *, prefix: str | None = None) -> str:
+    """The text for FTS5 ``MATCH``: ``"a" AND "b c" NOT "d"``, and with ``prefix`` (a term)
+    also ``"pre"*``, a word starting with it.  Needs at least one included term or the prefix
+    (FTS5, like a GIN index, cannot list rows by what they lack)."""
+    parts = [_quoted(words) for words in query.include]
+    if prefix:
+        parts.append(_quoted((prefix,)) + "*")
+    if not parts:
         raise ValueError("A search needs at least one word to look for.")
-    positive = " AND ".join(_quoted(words) for words in query.include)
+    positive = " AND ".join(parts)
     if query.exclude:
         positive = f"({positive})"
     return positive + "".join(f" NOT {_quoted(words)}" for words in query.exclude)

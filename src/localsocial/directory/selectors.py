@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length, Lower, Replace
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -21,9 +24,11 @@ from localsocial.core.pagination import (
     keyset_paginate,
 )
 from localsocial.core.search import (
+    MAX_TERM_LENGTH,
     SearchQuery,
     postgres_websearch_texts,
     search_parse,
+    search_without_stop_words,
     sqlite_match_text,
 )
 from localsocial.directory.models import (
@@ -49,6 +54,14 @@ ORDERING = ("name", "id")
 # the best matches a search keeps (decision 0021).
 SEARCH_ORDERING = ("tier", "words", "name", "kind", "id")
 SEARCH_CANDIDATES = 500
+# The same rank for a queryset narrowed by organisation_queryset_search/service_queryset_search.
+SEARCH_QUERYSET_ORDERING = ("search_tier", "search_words", "name", "id")
+# The last word typed also matches the start of a word from this many letters ("riv" finds
+# "Riverside"); a shorter one must be a whole word, so that "r" never reads every name.
+MIN_PREFIX_LENGTH = 3
+# A prefix is read as at most this many different words (in alphabetical order), each from its
+# best matches only: what a prefix may cost is bounded whatever the size of the directory.
+PREFIX_WORDS_CAP = 50
 MAX_SEARCH_TERMS = 8
 
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
@@ -73,29 +86,44 @@ def postcode_prefix(query: str) -> str | None:
     return None
 
 
-def _search_condition(query: str, *, with_gss: bool) -> Q:
-    """Every word in the name (any case), or the ODS/GSS code exactly, or a postcode prefix."""
-    terms = query.split()[:MAX_SEARCH_TERMS]
-    condition = Q()
-    for term in terms:
-        condition &= Q(name__icontains=term)
+def _queryset_search(queryset: QuerySet[Any], query: str, kind: str) -> QuerySet[Any]:
+    ids = _ranked_ids_sql(query, kind)
+    if ids is None:
+        return queryset.none()
+    sql, params = ids
     compact = "".join(query.split()).upper()
+    code = Q(pk__in=[])
     if re.match(ODS_RE, compact):
-        condition |= Q(ods_code=compact)
-    if with_gss and re.match(GSS_RE, compact):
-        condition |= Q(gss_code=compact)
+        code |= Q(ods_code=compact)
+    if kind == "organisations" and re.match(GSS_RE, compact):
+        code |= Q(gss_code=compact)
     prefix = postcode_prefix(query)
     if prefix:
-        condition |= Q(postcode__startswith=prefix)
-    return condition
+        code |= Q(postcode__startswith=prefix)
+    # The SQL is built from the code; what was typed travels only in ``params``.
+    return queryset.filter(pk__in=RawSQL(sql, params)).annotate(  # noqa: S611
+        search_tier=Case(
+            When(code, then=Value(TIER_CODE)),
+            When(Exact(Lower("name"), _normalised(query)), then=Value(TIER_NAME)),
+            default=Value(TIER_WORDS),
+            output_field=IntegerField(),
+        ),
+        search_words=Length("name") - Length(Replace("name", Value(" "), Value(""))),
+    )
 
 
 def organisation_queryset_search(queryset: QuerySet[Organisation], query: str) -> QuerySet[Organisation]:
-    return queryset.filter(_search_condition(query, with_gss=True)) if query.strip() else queryset
+    """``queryset`` narrowed to the best ``SEARCH_CANDIDATES`` organisations for ``query``, as
+    ``directory_search`` finds and ranks them (and no others), with their rank keys
+    ``search_tier`` and ``search_words``: order by ``SEARCH_QUERYSET_ORDERING`` for best
+    first.  Unchanged for an empty query.  Adds no query: the search is a subquery."""
+    return _queryset_search(queryset, query, "organisations") if query.strip() else queryset
 
 
 def service_queryset_search(queryset: QuerySet[Service], query: str) -> QuerySet[Service]:
-    return queryset.filter(_search_condition(query, with_gss=False)) if query.strip() else queryset
+    """As ``organisation_queryset_search``, for services (those still provided only: the
+    search never finds the others)."""
+    return _queryset_search(queryset, query, "services") if query.strip() else queryset
 
 
 # --- Directory home ---------------------------------------------------------------------------
@@ -147,44 +175,75 @@ _WORDS_SQL = "(length({t}.name) - length(replace({t}.name, ' ', '')))"
 _KIND_NUMBER = {"directory_organisation": 1, "directory_service": 2}
 # Counting a word's entries stops here: enough to tell a rare word from a common one.
 WORD_COUNT_CAP = 1000
+# Matches of common words that are this few are read from the GIN index and sorted.
+FEW_MATCHES = 1000
 
 
-def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
+@dataclass(frozen=True)
+class NameQuery:
+    """What a search asks of names: whole words, phrases and exclusions (``words``, without
+    stop words), and ``prefix``, the last word typed, which may be the start of a word."""
+
+    words: SearchQuery
+    prefix: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words.include and self.prefix is None
+
+
+_LAST_TERM = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def name_query(text: str) -> NameQuery:
+    """Read a search box: ``core.search.search_parse`` without stop words (the same on both
+    databases), and the last word as a prefix when it is a plain word (not quoted, excluded or
+    joined to another by a hyphen), not a stop word, of ``MIN_PREFIX_LENGTH`` letters or more,
+    and nothing follows it."""
+    parsed = search_without_stop_words(search_parse(text))
+    chunks = (text or "").split()
+    last_chunk = chunks[-1] if chunks else ""
+    terms = _LAST_TERM.findall(last_chunk.lower())
+    if (
+        parsed.include
+        and len(parsed.include[-1]) == 1
+        and len(terms) == 1
+        and last_chunk[:1] not in ('"', "-")
+        and '"' not in last_chunk
+        and parsed.include[-1][0] == terms[0][:MAX_TERM_LENGTH]
+        and len(terms[0]) >= MIN_PREFIX_LENGTH
+    ):
+        words = SearchQuery(include=parsed.include[:-1], exclude=parsed.exclude, notes=parsed.notes)
+        return NameQuery(words=words, prefix=parsed.include[-1][0])
+    return NameQuery(words=parsed)
+
+
+def _postgres_query_sql(query: NameQuery, alias: str = "r") -> tuple[str, list[Any]]:
+    """A condition on ``<alias>.search_vector`` true for a row whose name the whole query matches."""
+    positive, negative = postgres_websearch_texts(query.words)
+    parts: list[str] = []
+    params: list[Any] = []
+    if positive:
+        parts.append("websearch_to_tsquery('english', %s)")
+        params.append(positive)
+    if query.prefix:
+        # Terms hold letters and digits only: quoted, a term is one word to to_tsquery.
+        parts.append("to_tsquery('english', %s)")
+        params.append(f"'{query.prefix}':*")
+    condition = f"{alias}.search_vector @@ ({' && '.join(parts)})"
+    if negative:
+        condition += f" AND NOT ({alias}.search_vector @@ websearch_to_tsquery('english', %s))"
+        params.append(negative)
+    return condition, params
+
+
+def _fts_sql(table: str, query: NameQuery) -> tuple[str, list[Any]]:
     """SQL selecting the ids and names of the best ``SEARCH_CANDIDATES + 1`` rows of ``table`` (services:
-    still provided) whose name has every word: fewest words first, then by name.  The words
-    are parameters."""
+    still provided) whose name has every word (and a word starting with the prefix): fewest
+    words first, then by name.  The words are parameters."""
     limit = SEARCH_CANDIDATES + 1
     if connection.vendor == "postgresql":
-        positive, negative = postgres_websearch_texts(query)
-        # Walk one word's entries in directory_search_term in rank order (migration 0003),
-        # checking the whole query on the row's own vector, and stop at the bound: as many rows
-        # read for "hospital" in 300,000 names as in 10,000.  The word walked is the rarest
-        # (counted up to WORD_COUNT_CAP), then the longest; a query of stop words alone walks
-        # nothing.  One word alone needs no check: its entries are its matches.
-        kind = _KIND_NUMBER[table]
-        single = len(query.include) == 1 and len(query.include[0]) == 1 and not query.exclude
-        rarest = (
-            f"(SELECT count(*) FROM (SELECT 1 FROM directory_search_term c WHERE c.lexeme = w AND c.kind = {kind} "  # noqa: S608
-            f"LIMIT {WORD_COUNT_CAP}) AS found), "
-            if not single else ""
-        )
-        params: list[Any] = [positive]
-        join = condition = ""
-        if not single:
-            join = f"JOIN {table} r ON r.id = t.row_id "
-            condition = " AND r.search_vector @@ websearch_to_tsquery('english', %s)"
-            params.append(positive)
-            if negative:
-                condition += " AND NOT (r.search_vector @@ websearch_to_tsquery('english', %s))"
-                params.append(negative)
-        sql = (
-            f"SELECT t.row_id AS id, t.name FROM directory_search_term t {join}"  # noqa: S608
-            "WHERE t.lexeme = (SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w "
-            f"ORDER BY {rarest}length(w) DESC, w LIMIT 1) "
-            f"AND t.kind = {kind}{condition} "
-            f"ORDER BY t.words, t.name, t.row_id LIMIT {limit}"
-        )
-        return sql, params
+        return _postgres_fts_sql(table, query)
     words = _WORDS_SQL.format(t=table)
     active = f" AND {table}.is_active" if table == "directory_service" else ""
     fts = f"{table}_fts"
@@ -192,7 +251,100 @@ def _fts_sql(table: str, query: SearchQuery) -> tuple[str, list[Any]]:
         f"SELECT {table}.id, {table}.name FROM {fts} JOIN {table} ON {table}.id = {fts}.rowid "  # noqa: S608
         f"WHERE {fts} MATCH %s{active} ORDER BY {words}, {table}.name, {table}.id LIMIT {limit}"
     )
-    return sql, [sqlite_match_text(query)]
+    return sql, [sqlite_match_text(query.words, prefix=query.prefix)]
+
+
+def _postgres_fts_sql(table: str, query: NameQuery) -> tuple[str, list[Any]]:
+    limit = SEARCH_CANDIDATES + 1
+    kind = _KIND_NUMBER[table]
+    positive, _negative = postgres_websearch_texts(query.words)
+    check, check_params = _postgres_query_sql(query)
+    if not query.words.include:
+        # The prefix alone: the words of the directory that start with it (found by skipping
+        # through the index on directory_search_term.lexeme, in C collation: migration 0005),
+        # at most PREFIX_WORDS_CAP of them, each read in rank order up to the bound, merged.
+        # The prefix is stemmed as the words were ("hospitals" is the start of "hospit…").
+        exclusions = ""
+        lateral_params: list[Any] = []
+        if query.words.exclude:
+            exclusions = f"JOIN {table} r ON r.id = t.row_id AND {check} "
+            lateral_params = check_params
+        sql = (
+            "WITH RECURSIVE p AS (SELECT (tsvector_to_array(to_tsvector('english', %s)))[1] AS s), "  # noqa: S608
+            # ORDER BY … LIMIT 1 rather than min(), and the prefix as a scalar subquery: the
+            # range is then an index condition and the planner sees the one entry each step
+            # reads (otherwise it expects the whole range, and a cost that high turns on JIT
+            # compilation: some 700 ms a query).
+            "lex(w, n) AS ("
+            "SELECT (SELECT x.lexeme FROM directory_search_term x "
+            "WHERE x.lexeme >= (SELECT s FROM p) AND x.lexeme < (SELECT s FROM p) || chr(1114111) "
+            "ORDER BY x.lexeme LIMIT 1), 1 "
+            "UNION ALL "
+            "SELECT (SELECT x.lexeme FROM directory_search_term x "
+            "WHERE x.lexeme > lex.w AND x.lexeme < (SELECT s FROM p) || chr(1114111) "
+            "ORDER BY x.lexeme LIMIT 1), lex.n + 1 "
+            f"FROM lex WHERE lex.w IS NOT NULL AND lex.n < {PREFIX_WORDS_CAP}) "
+            "SELECT e.row_id AS id, e.name FROM lex, LATERAL ("
+            f"SELECT t.row_id, t.name, t.words FROM directory_search_term t {exclusions}"
+            f"WHERE t.lexeme = lex.w AND t.kind = {kind} ORDER BY t.words, t.name, t.row_id LIMIT {limit}) e "
+            f"GROUP BY e.row_id, e.name, e.words ORDER BY e.words, e.name, e.row_id LIMIT {limit}"
+        )
+        return sql, [query.prefix, *lateral_params]
+    # Walk one word's entries in directory_search_term in rank order (migration 0003), checking
+    # the whole query on the row's own vector, and stop at the bound: as many rows read for
+    # "hospital" in 300,000 names as in 10,000.  The word walked is the rarest (counted up to
+    # WORD_COUNT_CAP), then the longest.  One word alone needs no check: its entries are its
+    # matches.
+    single = (
+        len(query.words.include) == 1 and len(query.words.include[0]) == 1
+        and not query.words.exclude and not query.prefix
+    )
+    rarest = (
+        f"(SELECT count(*) FROM (SELECT 1 FROM directory_search_term c WHERE c.lexeme = w AND c.kind = {kind} "  # noqa: S608
+        f"LIMIT {WORD_COUNT_CAP}) AS found), "
+        if not single else ""
+    )
+    if single:
+        sql = (
+            "SELECT t.row_id AS id, t.name FROM directory_search_term t "  # noqa: S608
+            "WHERE t.lexeme = (SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w LIMIT 1) "
+            f"AND t.kind = {kind} ORDER BY t.words, t.name, t.row_id LIMIT {limit}"
+        )
+        return sql, [positive]
+    # When every word is common (each over WORD_COUNT_CAP entries), the walk may read every
+    # entry of one of them before it finds its matches: two common words that seldom meet
+    # ("royal infirmary": none at scale 30, 18,000 entries read).  Then the GIN index on the
+    # vector (migration 0006) counts the matches first, up to FEW_MATCHES + 1, from the two
+    # words' posting lists: when there are that few, they are read from it and sorted; when
+    # more, the words often meet and the walk finds its bound soon.  Each path is gated by a
+    # one-time condition, so only one of them runs.
+    active = " AND r.is_active" if table == "directory_service" else ""
+    check_g, _same_params = _postgres_query_sql(query, alias="g")
+    active_g = " AND g.is_active" if active else ""
+    all_common = (
+        f"(SELECT min((SELECT count(*) FROM (SELECT 1 FROM directory_search_term c WHERE c.lexeme = w "  # noqa: S608
+        f"AND c.kind = {kind} LIMIT {WORD_COUNT_CAP}) AS found)) "
+        "FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w) >= "
+        f"{WORD_COUNT_CAP}"
+    )
+    few = (
+        f"({all_common} AND (SELECT count(*) FROM (SELECT 1 FROM {table} g WHERE {check_g}{active_g} "  # noqa: S608
+        f"LIMIT {FEW_MATCHES + 1}) AS m) <= {FEW_MATCHES})"
+    )
+    words = _WORDS_SQL.format(t="r")
+    sql = (
+        f"WITH few AS MATERIALIZED (SELECT {few} AS yes) "  # noqa: S608
+        f"(SELECT t.row_id AS id, t.name FROM directory_search_term t JOIN {table} r ON r.id = t.row_id "
+        "WHERE NOT (SELECT yes FROM few) "
+        "AND t.lexeme = (SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS w "
+        f"ORDER BY {rarest}length(w) DESC, w LIMIT 1) "
+        f"AND t.kind = {kind} AND {check} "
+        f"ORDER BY t.words, t.name, t.row_id LIMIT {limit}) "
+        "UNION ALL "
+        f"(SELECT r.id, r.name FROM {table} r WHERE (SELECT yes FROM few) AND {check}{active} "
+        f"ORDER BY {words}, r.name, r.id LIMIT {limit})"
+    )
+    return sql, [positive, *check_params, positive, *check_params, *check_params]
 
 
 def _code_conditions(text: str, alias: str, *, with_gss: bool) -> list[tuple[str, list[Any], str]]:
@@ -220,7 +372,7 @@ def _code_conditions(text: str, alias: str, *, with_gss: bool) -> list[tuple[str
     return found
 
 
-def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[list[str], list[Any]]:
+def _candidates_sql(query: NameQuery, text: str, kind: str) -> tuple[list[str], list[Any]]:
     """The branches of the search, each selecting (branch, kind, tier, id, name) of at most
     ``SEARCH_CANDIDATES + 1`` rows: names and codes, organisations and services."""
     branches: list[str] = []
@@ -228,7 +380,7 @@ def _candidates_sql(query: SearchQuery, text: str, kind: str) -> tuple[list[str]
     limit = SEARCH_CANDIDATES + 1
     with_orgs = kind in ("all", "organisations")
     with_services = kind in ("all", "services")
-    if query.has_positive_terms:
+    if not query.is_empty:
         for wanted, table, kind_name in (
             (with_orgs, "directory_organisation", "organisation"), (with_services, "directory_service", "service")
         ):
@@ -290,6 +442,23 @@ def _search_sql(
     return sql, [*params, TIER_WORDS, exact, TIER_NAME, *page_params]
 
 
+def _ranked_ids_sql(text: str, kind: str) -> tuple[str, list[Any]] | None:
+    """SQL selecting the ids of the best ``SEARCH_CANDIDATES`` of one kind ("organisations" or
+    "services") for ``text``, ranked as ``directory_search`` ranks them; None when the text can
+    find nothing."""
+    branches, params = _candidates_sql(name_query(text), text, kind)
+    if not branches:
+        return None
+    words = _WORDS_SQL.format(t="b")
+    sql = (
+        "SELECT k.id FROM (SELECT b.id, "  # noqa: S608
+        "CASE WHEN min(b.tier) = %s AND lower(b.name) = %s THEN %s ELSE min(b.tier) END AS tier, "
+        f"{words} AS words, b.name FROM ({' UNION ALL '.join(branches)}) b GROUP BY b.id, b.name "
+        f"ORDER BY tier, words, name, id LIMIT {SEARCH_CANDIDATES}) k"
+    )
+    return sql, [TIER_WORDS, _normalised(text), TIER_NAME, *params]
+
+
 def _normalised(text: str) -> str:
     return " ".join(text.lower().split())
 
@@ -322,7 +491,7 @@ def directory_search(
         raise ValueError("page_size must be at least 1")
     direction, values = _cursor_key(cursor) if cursor else (AFTER, [])
     forward = direction == AFTER
-    branches, params = _candidates_sql(search_parse(query), query, kind)
+    branches, params = _candidates_sql(name_query(query), query, kind)
     fetched: list[tuple[Any, ...]] = []
     if branches:
         sql, all_params = _search_sql(

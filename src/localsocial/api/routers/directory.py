@@ -23,6 +23,7 @@ from pydantic import Field
 from localsocial.core.pagination import InvalidCursorError, keyset_paginate
 from localsocial.directory.models import GSS_RE, ODS_RE, Organisation, OrganisationType, Service
 from localsocial.directory.selectors import (
+    SEARCH_QUERYSET_ORDERING,
     organisation_ancestors,
     organisation_queryset_search,
     service_queryset_search,
@@ -172,11 +173,14 @@ def _service_summary(service: Service) -> dict[str, Any]:
 
 
 def _page(
-    queryset: QuerySet[Any], cursor: str | None, limit: int, summary: Callable[[Any], dict[str, Any]]
+    queryset: QuerySet[Any], cursor: str | None, limit: int, summary: Callable[[Any], dict[str, Any]],
+    *, ranked: bool = False,
 ) -> dict[str, Any]:
-    """One page of a list response: the items as ``summary`` gives them, and both cursors."""
+    """One page of a list response: the items as ``summary`` gives them, and both cursors.
+    ``ranked``: the queryset is a search's, best first (``SEARCH_QUERYSET_ORDERING``)."""
+    ordering = SEARCH_QUERYSET_ORDERING if ranked else ORDERING
     try:
-        page = keyset_paginate(queryset, ordering=ORDERING, cursor=cursor, page_size=limit)
+        page = keyset_paginate(queryset, ordering=ordering, cursor=cursor, page_size=limit)
     except InvalidCursorError as exc:
         raise HttpError(422, "cursor is not valid: use next_cursor or previous_cursor from a response.") from exc
     return {
@@ -211,7 +215,8 @@ def _organisation_or_422(slug: str, name: str) -> Organisation:
     summary="List organisations",
 )
 def organisation_list(request: HttpRequest, filters: Query[OrganisationFilters]) -> dict[str, Any]:
-    """Organisations by name, filtered; two queries at most."""
+    """Organisations by name, filtered; with ``q``, the best matches of the directory search
+    first (the best 500 of the directory, narrowed by the other filters).  Two queries at most."""
     queryset = Organisation.objects.select_related("parent")
     if filters.type:
         queryset = queryset.filter(org_type=filters.type)
@@ -223,9 +228,10 @@ def organisation_list(request: HttpRequest, filters: Query[OrganisationFilters])
     gss = _check_code(filters.gss_code, GSS_RE, "gss_code", "E09000028")
     if gss:
         queryset = queryset.filter(gss_code=gss)
-    if filters.q:
-        queryset = organisation_queryset_search(queryset, filters.q)
-    return _page(queryset, filters.cursor, filters.limit, _organisation_summary)
+    ranked = bool(filters.q and filters.q.strip())
+    if ranked:
+        queryset = organisation_queryset_search(queryset, filters.q or "")
+    return _page(queryset, filters.cursor, filters.limit, _organisation_summary, ranked=ranked)
 
 
 @router.get(
@@ -273,7 +279,9 @@ def organisation_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
 )
 def service_list(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
     """Services by name, filtered; two queries at most.  With ``organisation``, the
-    services of that organisation and (unless include_subtree=false) every one below it."""
+    services of that organisation and (unless include_subtree=false) every one below it.  With
+    ``q``, the best matches of the directory search first (the best 500 services still
+    provided, narrowed by the other filters)."""
     queryset = Service.objects.select_related("organisation")
     if not filters.include_inactive:
         queryset = queryset.filter(is_active=True)
@@ -285,9 +293,10 @@ def service_list(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[s
             queryset = queryset.filter(organisation=org)
     if filters.lgsl_id is not None:
         queryset = queryset.filter(lgsl_id=filters.lgsl_id)
-    if filters.q:
-        queryset = service_queryset_search(queryset, filters.q)
-    return _page(queryset, filters.cursor, filters.limit, _service_summary)
+    ranked = bool(filters.q and filters.q.strip())
+    if ranked:
+        queryset = service_queryset_search(queryset, filters.q or "")
+    return _page(queryset, filters.cursor, filters.limit, _service_summary, ranked=ranked)
 
 
 @router.get(

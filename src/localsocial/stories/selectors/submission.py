@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from localsocial.directory.models import Service
-from localsocial.directory.selectors import service_queryset_search
+from localsocial.directory.selectors import SEARCH_QUERYSET_ORDERING, service_queryset_search
 from localsocial.stories.models import Story, StoryService, Tag, TagPolarity
 from localsocial.stories.models.story import CROSS_AUTHOR_DUPLICATE_DAYS, MAX_SERVICES
 from localsocial.stories.selectors.common import secret_hash
@@ -33,8 +33,9 @@ class ServiceChoice:
 
 def services_for_telling(*, query: str, chosen_ids: Iterable[Any]) -> ServiceChoice:
     """The services already chosen (in the order chosen) and, when there is a query, the
-    active services matching it (name words, ODS code or postcode, as the directory search
-    does), the chosen ones left out.  Two queries at most."""
+    active services matching it, best first, as the directory search finds and ranks them
+    (name words, the last one also as the start of a word; ODS code or postcode), the chosen
+    ones left out.  Two queries at most."""
     ids: list[int] = []
     for value in chosen_ids:
         try:
@@ -56,7 +57,7 @@ def services_for_telling(*, query: str, chosen_ids: Iterable[Any]) -> ServiceCho
             service_queryset_search(Service.objects.filter(is_active=True), query)
             .exclude(pk__in=ids)
             .select_related("organisation")
-            .order_by("name", "id")
+            .order_by(*SEARCH_QUERYSET_ORDERING)
         )
         results = list(queryset[: SERVICE_RESULTS_SHOWN + 1])
         more = len(results) > SERVICE_RESULTS_SHOWN
