@@ -34,6 +34,9 @@ def slots_fold_into_one(apps, schema_editor):
         ],
         batch_size=2000,
     )
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the new rows' foreign keys now: PostgreSQL will not alter a table with checks pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
