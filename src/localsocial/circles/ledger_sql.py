@@ -213,8 +213,10 @@ POSTGRESQL = [
                                                           credit_quarters, debit_quarters, transfers)
                 SELECT p_circle, p_day, p_kind, c.k, found_id % p_slots, SUM(c.credit), SUM(c.debit), SUM(c.n)
                 FROM (
-                    SELECT a.kind::text AS k, GREATEST(u.q, 0) AS credit, GREATEST(-u.q, 0) AS debit, 0 AS n
-                    FROM unnest(p_accounts, p_quarters) AS u(a, q) JOIN circles_account a ON a.id = u.a
+                    -- A lookup per leg (a join would be planned for any number of legs: a scan).
+                    SELECT (SELECT a.kind::text FROM circles_account a WHERE a.id = u.a) AS k,
+                           GREATEST(u.q, 0) AS credit, GREATEST(-u.q, 0) AS debit, 0 AS n
+                    FROM unnest(p_accounts, p_quarters) AS u(a, q)
                     UNION ALL SELECT '', 0, 0, 1
                 ) AS c
                 GROUP BY c.k ORDER BY c.k
@@ -250,9 +252,13 @@ POSTGRESQL = [
         RETURN QUERY
         SELECT result, t.id, t.memo::text, t.created_by_id, t.on_behalf_of_id, t.payment_id, t.reverses_id,
                t.created_at,
-               (SELECT array_agg(a.id ORDER BY a.id) FROM circles_account a WHERE a.id = ANY(p_accounts)),
-               (SELECT array_agg(a.balance_quarters ORDER BY a.id) FROM circles_account a WHERE a.id = ANY(p_accounts))
-        FROM circles_transfer t WHERE t.id = found_id;
+               b.ids, b.balances
+        FROM circles_transfer t, (
+            SELECT array_agg(u.a) AS ids,
+                   array_agg((SELECT a.balance_quarters FROM circles_account a WHERE a.id = u.a)) AS balances
+            FROM unnest(p_accounts) AS u(a)
+        ) AS b
+        WHERE t.id = found_id;
     END $$
     """,
 ]

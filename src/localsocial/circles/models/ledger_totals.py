@@ -33,7 +33,8 @@ LEDGER_TOTAL_SLOTS = 16
 
 
 class LedgerDayTotal(models.Model):
-    circle = models.ForeignKey("circles.Circle", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the cell's unique index starts with the circle.
+    circle = models.ForeignKey("circles.Circle", on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     transfer_kind = models.CharField(max_length=10, choices=TransferKind.choices)
     # An AccountKind, or "" for the row that counts the transfers.
