@@ -6,16 +6,19 @@ over slots add up to exactly what the ledger says, under concurrency too (Postgr
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import threading
 from collections import Counter
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from freezegun import freeze_time
 
 from localsocial.circles.models import (
     Account,
@@ -281,3 +284,24 @@ def test_the_totals_migration_keeps_every_total_both_ways():
     tokens_grant(circle=world.circle, member=world.members[1], quarters=1, idempotency_key="after-2")
     assert LedgerDayTotal.objects.exclude(slot=0).exists()
     assert ledger_totals_differences() == []
+
+
+def test_the_totals_command_folds_past_days_and_leaves_today():
+    world = ledger_world()
+    with freeze_time("2026-12-01 10:00:00") as clock:
+        for n in range(6):
+            tokens_grant(circle=world.circle, member=world.members[0], quarters=1, idempotency_key=f"old-{n}")
+        clock.move_to("2026-12-02 10:00:00")
+        for n in range(6):
+            tokens_grant(circle=world.circle, member=world.members[0], quarters=1, idempotency_key=f"new-{n}")
+        out = io.StringIO()
+
+        call_command("circles_totals", "--fold", stdout=out)
+
+    assert "Folded" in out.getvalue()
+    rows = Counter(LedgerDayTotal.objects.filter(account_kind="member").values_list("day", flat=True))
+    assert rows[dt.date(2026, 12, 1)] == 1
+    assert rows[dt.date(2026, 12, 2)] > 1
+    assert ledger_totals_differences() == []
+    call_command("circles_totals", stdout=out)
+    assert "match" in out.getvalue()
