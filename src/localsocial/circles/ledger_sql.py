@@ -88,7 +88,7 @@ POSTGRESQL = [
     "DROP TRIGGER IF EXISTS circles_transfer_reverses_valid ON circles_transfer",
     """
     CREATE TRIGGER circles_transfer_reverses_valid BEFORE INSERT ON circles_transfer
-    FOR EACH ROW EXECUTE FUNCTION circles_transfer_check_reverses()
+    FOR EACH ROW WHEN (NEW.reverses_id IS NOT NULL) EXECUTE FUNCTION circles_transfer_check_reverses()
     """,
     # The balance moves with the entry, and the limit is checked on the locked row in the same
     # UPDATE (READ COMMITTED re-checks the condition on the newest row after waiting for its
