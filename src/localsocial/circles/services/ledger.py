@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,6 +57,9 @@ from localsocial.circles.services.ledger_totals import day_of, ledger_totals_add
 LIMIT_CONSTRAINT = "circles_account_within_limit"
 # PostgreSQL's balance trigger names the account whose limit would break.
 _LIMIT_ACCOUNT = re.compile(LIMIT_CONSTRAINT + r": account (\d+)")
+
+
+_KINDS = frozenset(TransferKind.values)
 
 
 class LedgerError(ValueError):
@@ -120,7 +124,7 @@ def helper_account_ensure(*, helper: Helper) -> Account:
 
 
 def _validate(circle: Circle, kind: str, legs: Sequence[Leg], reverses: Transfer | None) -> None:
-    if kind not in TransferKind.values:
+    if kind not in _KINDS:
         raise LedgerError(_("This is not a kind of transfer the ledger knows."))
     if (kind == TransferKind.REVERSAL) != (reverses is not None):
         raise LedgerError(_("A correction, and only a correction, names the transfer it puts right."))
@@ -208,33 +212,34 @@ def ledger_transfer(
     if not key or len(key) > 100:
         raise LedgerError(_("A transfer needs an idempotency key of 1 to 100 characters."))
     _validate(circle, kind, legs, reverses)
-    if connection.vendor == "postgresql":
-        request = (circle, kind, legs, key, memo[:300], actor, on_behalf_of, payment, reverses)
-        if connection.in_atomic_block:
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-thread proxy, read below
+    if db.vendor == "postgresql":
+        request = (db, circle, kind, legs, key, memo[:300], actor, on_behalf_of, payment, reverses)
+        if db.in_atomic_block:
             with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
                 return _transfer_in_database(*request)
         return _transfer_in_database(*request)
     return _transfer_in_python(circle, kind, legs, key, memo, actor, on_behalf_of, payment, reverses)
 
 
-def _prepared_cursor() -> CursorWrapper:
+def _prepared_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
     """A cursor that binds parameters on the server, so psycopg prepares a statement it sends
     again and again (after a few calls the transfer is Bind and Execute only: no quoting here,
     no parsing there).  Wrapped like Django's own cursors: errors become Django's, and the call
     is logged where queries are logged (debug, tests)."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    return (CursorDebugWrapper if connection.queries_logged else CursorWrapper)(raw, connection)
+    db.ensure_connection()
+    raw = psycopg.Cursor(db.connection)
+    return (CursorDebugWrapper if db.queries_logged else CursorWrapper)(raw, db)
 
 
 def _transfer_in_database(
-    circle: Circle, kind: str, legs: Sequence[Leg], key: str, memo: str, actor: User | None,
+    db: BaseDatabaseWrapper, circle: Circle, kind: str, legs: Sequence[Leg], key: str, memo: str, actor: User | None,
     on_behalf_of: User | None, payment: Payment | None, reverses: Transfer | None,
 ) -> Transfer:
     """``ledger_transfer`` on PostgreSQL: one call of ``circles_ledger_transfer`` (ledger_sql)."""
     at = timezone.now()
     try:
-        with _prepared_cursor() as cursor:
+        with _prepared_cursor(db) as cursor:
             cursor.execute(
                 "SELECT * FROM circles_ledger_transfer(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
@@ -257,12 +262,15 @@ def _transfer_in_database(
     by_account = dict(zip(ids, balances, strict=True))
     for leg in legs:
         leg.account.balance_quarters = by_account[leg.account.pk]
-    transfer = Transfer(
-        pk=pk, circle=circle, kind=kind, idempotency_key=key, memo=made_memo, created_at=created_at,
-        created_by_id=created_by_id, on_behalf_of_id=on_behalf_of_id, payment_id=payment_id, reverses_id=reverses_id,
-    )
-    transfer._state.adding = False  # as if loaded from the database
-    transfer._state.db = connection.alias
+    # As if loaded from the database (values in the fields' order: Django's quick way in).
+    row_values = {
+        "id": pk, "circle_id": circle.pk, "kind": kind, "idempotency_key": key, "memo": made_memo,
+        "reverses_id": reverses_id, "payment_id": payment_id, "created_by_id": created_by_id,
+        "on_behalf_of_id": on_behalf_of_id, "created_at": created_at,
+    }
+    names = [f.attname for f in Transfer._meta.concrete_fields]
+    transfer = Transfer.from_db(db.alias, names, [row_values[name] for name in names])
+    transfer.circle = circle
     # The objects the caller passed in, attached when they are the ones on the row (no query).
     if actor is not None and actor.pk == created_by_id:
         transfer.created_by = actor
