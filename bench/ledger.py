@@ -2,8 +2,9 @@
 
 (a) transfers per second from 16 concurrent clients, each a process with its own connection,
     calling the real services (``tokens_pay_for_help``, ``tokens_grant``) with random payers,
-    payees and amounts and some retried keys, for ``--seconds``; then ``ledger verify``, which
-    must find zero violations;
+    payees and amounts and some retried keys, for ``--seconds`` (and one client alone first, for
+    the cost of a transfer without waiting on others); then ``ledger verify`` and the check of
+    ``localsocial circles_totals``, which must both find nothing wrong;
 (b) the statement page's p50/p95 through Django's test client (the whole middleware stack, the
     view, the selector and the template), for a member with a long history (first page and a
     page deep in it) and a member with a handful of entries.
@@ -121,6 +122,16 @@ def _count(table: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         return int(cursor.fetchone()[0])
+
+
+def totals_check() -> tuple[list[str], float]:
+    """What ``localsocial circles_totals`` checks: the reports' daily totals against the rows."""
+    from localsocial.circles.services.help_totals import help_totals_differences
+    from localsocial.circles.services.ledger_totals import ledger_totals_differences
+
+    started = time.monotonic()
+    differences = ledger_totals_differences() + help_totals_differences()
+    return differences, time.monotonic() - started
 
 
 def verify() -> tuple[int, float, list[str]]:
@@ -284,7 +295,7 @@ def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, An
         "",
         f"- **Date:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- **Command:** `.venv/bin/python bench/ledger.py --entries {args.entries} --members {args.members} "
-        f"--seconds {args.seconds:g} "
+        f"--seconds {args.seconds:g} --clients {args.clients} "
         f"--requests {args.requests}{' --fresh' if args.fresh else ''} --write bench/RESULTS.md`",
         f"- **Machine:** {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}, "
         f"Django {django.get_version()}, PostgreSQL {pg} (default settings, same machine); load average "
@@ -299,9 +310,9 @@ def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, An
         lines += [f"| {label} | {seconds:.1f} |" for label, seconds in world["timings"]]
         lines.append("")
     lines += [
-        f"### Transfers with {CLIENTS} concurrent clients",
+        f"### Transfers with {t['clients']} concurrent clients",
         "",
-        f"{CLIENTS} processes, each with its own connection, calling the services for {t['seconds']:g} s: "
+        f"{t['clients']} processes, each with its own connection, calling the services for {t['seconds']:g} s: "
         "70% member pays member, 10% member pays the circle's help account, 10% grants "
         "(issuance -> member), 10% retries of a request already sent (same key, same transfer); "
         "payers drawn from 600 members, 1 to 4 quarter hours each.",
@@ -322,6 +333,9 @@ def report(args: argparse.Namespace, world: dict[str, Any], checks: dict[str, An
         f"`ledger verify` afterwards: **{checks['violations_after']} violations** "
         f"({checks['verify_after_s']:.1f} s over {checks['entries_after']:,} entries); before the run: "
         f"{checks['violations_before']} violations ({checks['verify_before_s']:.1f} s).",
+        "",
+        f"`circles_totals` check afterwards: **{len(checks['totals_after'])} differences** "
+        f"({checks['totals_after_s']:.1f} s){': ' + '; '.join(checks['totals_after'][:3]) if checks['totals_after'] else ''}.",
         "",
         "### The statement page",
         "",
@@ -344,6 +358,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=5_000_000, help="Ledger entries to generate (default 5,000,000).")
     parser.add_argument("--members", type=int, default=MEMBERS, help=f"Members of the circle (default {MEMBERS:,}).")
     parser.add_argument("--seconds", type=float, default=20, help="How long the clients make transfers (default 20).")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help=f"Concurrent clients (default {CLIENTS}).")
     parser.add_argument("--requests", type=int, default=300, help="Statement requests per account (default 300).")
     parser.add_argument("--fresh", action="store_true", help="Drop and re-create the bench database first.")
     parser.add_argument("--database", default=DB_NAME, help=f"The bench database's name (default {DB_NAME}).")
@@ -363,12 +378,15 @@ def main() -> None:
     print(f"1 client for {baseline:g} s", flush=True)
     checks["baseline"] = throughput(url, world, baseline, clients=1)
     print(f"  {checks['baseline']}", flush=True)
-    print(f"{CLIENTS} clients for {args.seconds:g} s", flush=True)
-    checks["throughput"] = throughput(url, world, args.seconds)
+    print(f"{args.clients} clients for {args.seconds:g} s", flush=True)
+    checks["throughput"] = throughput(url, world, args.seconds, clients=args.clients)
     print(f"  {checks['throughput']}", flush=True)
     checks["violations_after"], checks["verify_after_s"], failures = verify()
     print(f"ledger verify after: {checks['violations_after']} violations in {checks['verify_after_s']:.1f} s {failures}",
           flush=True)
+    checks["totals_after"], checks["totals_after_s"] = totals_check()
+    print(f"circles_totals after: {len(checks['totals_after'])} differences in {checks['totals_after_s']:.1f} s "
+          f"{checks['totals_after'][:3]}", flush=True)
     checks["entries"] = checks["entries_after"] = _count("circles_entry")
     checks["transfers"] = _count("circles_transfer")
     from localsocial.circles.models import Entry
@@ -385,7 +403,8 @@ def main() -> None:
     if args.write:
         section_write(args.write, "Circles ledger", section)
         print(f"Wrote the Circles ledger section of {args.write}")
-    if checks["violations_before"] or checks["violations_after"] or checks["throughput"]["failed"] \
+    if checks["violations_before"] or checks["violations_after"] or checks["totals_after"] \
+            or checks["throughput"]["failed"] \
             or checks["baseline"]["failed"]:
         sys.exit(1)
 

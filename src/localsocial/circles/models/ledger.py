@@ -78,7 +78,9 @@ class TransferKind(models.TextChoices):
 
 
 class Transfer(models.Model):
-    circle = models.ForeignKey("circles.Circle", on_delete=models.PROTECT, related_name="transfers")
+    # No index of its own: circles_transfer_idempotent (circle, key) serves lookups by circle, and
+    # every index is one more write per transfer (decision 0022).
+    circle = models.ForeignKey("circles.Circle", on_delete=models.PROTECT, related_name="transfers", db_index=False)
     kind = models.CharField(max_length=10, choices=TransferKind.choices)
     idempotency_key = models.CharField(max_length=100)
     memo = models.CharField(max_length=300, blank=True)
@@ -116,8 +118,10 @@ class Transfer(models.Model):
 
 
 class Entry(models.Model):
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No indexes of their own: circles_entry_one_per_account (transfer, account) and
+    # circles_entry_statement (account, -id) serve them (decision 0022).
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     quarters = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -5,7 +5,10 @@
 never pays twice, even when the retry runs at the same moment as the first attempt), and a key
 reused for a different transfer is refused.  Limits are enforced by the database in the
 statement that writes each entry (see ``ledger_sql``), so there is no window between checking
-a balance and spending it.  A mistake is put right by ``ledger_reverse``, a transfer of the
+a balance and spending it.  On PostgreSQL the whole transfer (key, transfer, entries, limits,
+the reports' daily totals) is one call of the database function ``circles_ledger_transfer``:
+one round trip when no transaction is open (decision 0022); on SQLite the same steps run here
+in Python, one statement at a time, in a transaction.  A mistake is put right by ``ledger_reverse``, a transfer of the
 opposite entries that points at the one it corrects.
 
 Where tokens come from (see docs/circles-ledger.md):
@@ -21,10 +24,16 @@ Where tokens come from (see docs/circles-ledger.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, transaction
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from localsocial.accounts.models import User
@@ -41,10 +50,16 @@ from localsocial.circles.models import (
     Transfer,
     TransferKind,
 )
-from localsocial.circles.services.ledger_totals import ledger_totals_add
+from localsocial.circles.models.ledger_totals import LEDGER_TOTAL_SLOTS
+from localsocial.circles.services.ledger_totals import day_of, ledger_totals_add
 
 # The names the database gives the rules it enforces (ledger_sql.py and the models' Meta).
 LIMIT_CONSTRAINT = "circles_account_within_limit"
+# PostgreSQL's balance trigger names the account whose limit would break.
+_LIMIT_ACCOUNT = re.compile(LIMIT_CONSTRAINT + r": account (\d+)")
+
+
+_KINDS = frozenset(TransferKind.values)
 
 
 class LedgerError(ValueError):
@@ -109,7 +124,7 @@ def helper_account_ensure(*, helper: Helper) -> Account:
 
 
 def _validate(circle: Circle, kind: str, legs: Sequence[Leg], reverses: Transfer | None) -> None:
-    if kind not in TransferKind.values:
+    if kind not in _KINDS:
         raise LedgerError(_("This is not a kind of transfer the ledger knows."))
     if (kind == TransferKind.REVERSAL) != (reverses is not None):
         raise LedgerError(_("A correction, and only a correction, names the transfer it puts right."))
@@ -150,14 +165,27 @@ def _existing(
     return transfer
 
 
-def _refresh_balances(legs: Sequence[Leg]) -> None:
-    """Give the callers' Account objects the balances the database now holds (one query)."""
-    balances = dict(Account.objects.filter(pk__in=[leg.account.pk for leg in legs]).values_list("pk", "balance_quarters"))
+def _refresh_balances(legs: Sequence[Leg]) -> dict[int, str]:
+    """Give the callers' Account objects the balances the database now holds (one query).
+    Returns each account's kind as the database has it (a caller may pass an Account that
+    carries only its id)."""
+    rows = Account.objects.filter(pk__in=[leg.account.pk for leg in legs]).values_list("pk", "balance_quarters", "kind")
+    balances = {pk: balance for pk, balance, _kind in rows}
     for leg in legs:
         leg.account.balance_quarters = balances[leg.account.pk]
+    return {pk: kind for pk, _balance, kind in rows}
 
 
-@transaction.atomic
+def _not_enough(legs: Sequence[Leg], error: IntegrityError) -> NotEnoughTokensError:
+    """The refusal for a broken limit, naming the leg's account the database named."""
+    named = _LIMIT_ACCOUNT.search(str(error))
+    accounts = {leg.account.pk: leg.account for leg in legs}
+    if named and int(named.group(1)) in accounts:
+        return NotEnoughTokensError(accounts[int(named.group(1))])
+    # Only a debit can break a limit; without a name, the first one in lock order.
+    return NotEnoughTokensError(min((leg for leg in legs if leg.quarters < 0), key=lambda leg: leg.account.pk).account)
+
+
 def ledger_transfer(
     *,
     circle: Circle,
@@ -178,11 +206,89 @@ def ledger_transfer(
     Account objects hold their new balances.
 
     Safe inside a caller's transaction: it runs in a savepoint, so a refused transfer leaves
-    the caller's transaction usable and nothing of the transfer behind."""
+    the caller's transaction usable and nothing of the transfer behind.  Outside one, on
+    PostgreSQL, the transfer is one statement in its own transaction (one round trip)."""
     key = idempotency_key.strip()
     if not key or len(key) > 100:
         raise LedgerError(_("A transfer needs an idempotency key of 1 to 100 characters."))
     _validate(circle, kind, legs, reverses)
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-thread proxy, read below
+    if db.vendor == "postgresql":
+        request = (db, circle, kind, legs, key, memo[:300], actor, on_behalf_of, payment, reverses)
+        if db.in_atomic_block:
+            with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
+                return _transfer_in_database(*request)
+        return _transfer_in_database(*request)
+    return _transfer_in_python(circle, kind, legs, key, memo, actor, on_behalf_of, payment, reverses)
+
+
+def _prepared_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor that binds parameters on the server, so psycopg prepares a statement it sends
+    again and again (after a few calls the transfer is Bind and Execute only: no quoting here,
+    no parsing there).  Wrapped like Django's own cursors: errors become Django's, and the call
+    is logged where queries are logged (debug, tests)."""
+    db.ensure_connection()
+    raw = psycopg.Cursor(db.connection)
+    return (CursorDebugWrapper if db.queries_logged else CursorWrapper)(raw, db)
+
+
+def _transfer_in_database(
+    db: BaseDatabaseWrapper, circle: Circle, kind: str, legs: Sequence[Leg], key: str, memo: str, actor: User | None,
+    on_behalf_of: User | None, payment: Payment | None, reverses: Transfer | None,
+) -> Transfer:
+    """``ledger_transfer`` on PostgreSQL: one call of ``circles_ledger_transfer`` (ledger_sql)."""
+    at = timezone.now()
+    try:
+        with _prepared_cursor(db) as cursor:
+            cursor.execute(
+                "SELECT * FROM circles_ledger_transfer(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    circle.pk, kind, key, memo, actor.pk if actor else None,
+                    on_behalf_of.pk if on_behalf_of else None, payment.pk if payment else None,
+                    reverses.pk if reverses else None, at, day_of(at),
+                    [leg.account.pk for leg in legs], [leg.quarters for leg in legs], LEDGER_TOTAL_SLOTS,
+                ],
+            )
+            row: Any = cursor.fetchone()
+    except IntegrityError as error:
+        if LIMIT_CONSTRAINT in str(error):
+            raise _not_enough(legs, error) from error
+        raise
+    outcome, pk, made_memo, created_by_id, on_behalf_of_id, payment_id, reverses_id, created_at, ids, balances = row
+    if outcome == "already_reversed":
+        raise AlreadyReversedError()
+    if outcome == "key_reused":
+        raise KeyReusedError()
+    by_account = dict(zip(ids, balances, strict=True))
+    for leg in legs:
+        leg.account.balance_quarters = by_account[leg.account.pk]
+    # As if loaded from the database (values in the fields' order: Django's quick way in).
+    row_values = {
+        "id": pk, "circle_id": circle.pk, "kind": kind, "idempotency_key": key, "memo": made_memo,
+        "reverses_id": reverses_id, "payment_id": payment_id, "created_by_id": created_by_id,
+        "on_behalf_of_id": on_behalf_of_id, "created_at": created_at,
+    }
+    names = [f.attname for f in Transfer._meta.concrete_fields]
+    transfer = Transfer.from_db(db.alias, names, [row_values[name] for name in names])
+    transfer.circle = circle
+    # The objects the caller passed in, attached when they are the ones on the row (no query).
+    if actor is not None and actor.pk == created_by_id:
+        transfer.created_by = actor
+    if on_behalf_of is not None and on_behalf_of.pk == on_behalf_of_id:
+        transfer.on_behalf_of = on_behalf_of
+    if payment is not None:
+        transfer.payment = payment  # the same request: the row's payment is this one
+    if reverses is not None:
+        transfer.reverses = reverses
+    return transfer
+
+
+@transaction.atomic
+def _transfer_in_python(
+    circle: Circle, kind: str, legs: Sequence[Leg], key: str, memo: str, actor: User | None,
+    on_behalf_of: User | None, payment: Payment | None, reverses: Transfer | None,
+) -> Transfer:
+    """``ledger_transfer`` elsewhere (SQLite, one writer at a time), step by step."""
     existing = _existing(circle, key, kind, legs, reverses, payment)
     if existing is not None:
         _refresh_balances(legs)
@@ -217,9 +323,9 @@ def ledger_transfer(
             if LIMIT_CONSTRAINT in str(error):
                 raise NotEnoughTokensError(leg.account) from error
             raise
-    # The reports' daily totals, in this transaction (decision 0013).
-    ledger_totals_add(transfer=transfer, entries=[(leg.account.kind, leg.quarters) for leg in legs])
-    _refresh_balances(legs)
+    kinds = _refresh_balances(legs)
+    # The reports' daily totals, in this transaction (decisions 0013 and 0022).
+    ledger_totals_add(transfer=transfer, entries=[(kinds[leg.account.pk], leg.quarters) for leg in legs])
     return transfer
 
 

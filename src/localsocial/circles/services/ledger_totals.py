@@ -1,11 +1,14 @@
 """Keeping the ledger's daily totals (``LedgerDayTotal``) in step with the ledger.
 
-``ledger_transfer`` calls ``ledger_totals_add`` with each new transfer, in its own transaction:
-the transfer's entries are added to the cells of its day (credits and debits by kind of
-account) and the transfer to its day's count.  Cells are upserted (``INSERT … ON CONFLICT DO
-UPDATE`` adding to what is there, on SQLite and PostgreSQL alike), in a fixed order, so two
-transfers made at once on the same day both count and cannot deadlock on the cells.  The
-ledger never changes or loses a row, so the totals only grow.
+Each new transfer's entries are added to the cells of its day (credits and debits by kind of
+account) and the transfer to its day's count, in the transaction that writes it, in the
+cell's slot ``transfer id % LEDGER_TOTAL_SLOTS`` (decision 0022): on PostgreSQL by the
+ledger's transfer function (``ledger_sql``), elsewhere by ``ledger_totals_add``, called by
+``ledger_transfer``.  Cells are upserted (``INSERT … ON CONFLICT DO UPDATE`` adding to what is
+there), in a fixed order, so two transfers made at once on the same day both count and cannot
+deadlock on the cells; transfers whose ids differ modulo the slots do not even meet.  The
+ledger never changes or loses a row, so the totals only grow.  A cell's total is the sum of
+its slots; ``ledger_totals_fold`` folds the slots of past days into slot 0.
 
 ``ledger_totals_rebuild`` works every total out afresh from the entries (after a bulk load, or
 if the time zone setting changes); ``ledger_totals_differences`` compares them.
@@ -24,6 +27,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from localsocial.circles.models import Entry, LedgerDayTotal, Transfer
+from localsocial.circles.models.ledger_totals import LEDGER_TOTAL_SLOTS
 
 # (circle id, day, transfer kind, account kind) -> [credit, debit, transfers]
 Cells = dict[tuple[int, dt.date, str, str], list[int]]
@@ -34,20 +38,20 @@ def day_of(moment: dt.datetime) -> dt.date:
     return timezone.localtime(moment, timezone.get_current_timezone()).date()
 
 
-def _cells_write(cells: Cells) -> None:
+def _cells_write(cells: Cells, slot: int) -> None:
     table = LedgerDayTotal._meta.db_table
     rows = sorted(cells.items())
     if not rows:
         return
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
     params: list[Any] = []
     for (circle_id, day, transfer_kind, account_kind), (credit, debit, transfers) in rows:
-        params += [circle_id, day, transfer_kind, account_kind, credit, debit, transfers]
+        params += [circle_id, day, transfer_kind, account_kind, slot, credit, debit, transfers]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (circle_id, day, transfer_kind, account_kind, credit_quarters, debit_quarters, "  # noqa: S608 (names from the model)
-            f"transfers) VALUES {placeholders} "
-            "ON CONFLICT (circle_id, day, transfer_kind, account_kind) DO UPDATE SET "
+            f"INSERT INTO {table} (circle_id, day, transfer_kind, account_kind, slot, credit_quarters, "  # noqa: S608 (names from the model)
+            f"debit_quarters, transfers) VALUES {placeholders} "
+            "ON CONFLICT (circle_id, day, transfer_kind, account_kind, slot) DO UPDATE SET "
             f"credit_quarters = {table}.credit_quarters + excluded.credit_quarters, "
             f"debit_quarters = {table}.debit_quarters + excluded.debit_quarters, "
             f"transfers = {table}.transfers + excluded.transfers",
@@ -58,7 +62,9 @@ def _cells_write(cells: Cells) -> None:
 @transaction.atomic
 def ledger_totals_add(*, transfer: Transfer, entries: Iterable[tuple[str, int]]) -> None:
     """Count a transfer just made, with its entries given as ``(account kind, quarters)``, in
-    the totals of its day.  Call it once per transfer, in the transaction that writes it."""
+    the totals of its day (its slot: its id modulo ``LEDGER_TOTAL_SLOTS``).  Call it once per
+    transfer, in the transaction that writes it (PostgreSQL's transfer function does this
+    itself)."""
     day = day_of(transfer.created_at)
     cells: Cells = defaultdict(lambda: [0, 0, 0])
     cells[(transfer.circle_id, day, transfer.kind, "")][2] += 1
@@ -68,7 +74,7 @@ def ledger_totals_add(*, transfer: Transfer, entries: Iterable[tuple[str, int]])
             cell[0] += quarters
         else:
             cell[1] -= quarters
-    _cells_write(dict(cells))
+    _cells_write(dict(cells), transfer.pk % LEDGER_TOTAL_SLOTS)
 
 
 def ledger_totals_counted(*, circle_id: int | None = None, entry: Any = Entry, transfer: Any = Transfer) -> Cells:
@@ -99,16 +105,59 @@ def ledger_totals_counted(*, circle_id: int | None = None, entry: Any = Entry, t
 
 
 def ledger_totals_stored(*, circle_id: int | None = None) -> Cells:
+    """The stored totals, each cell the sum of its slots (one GROUP BY query)."""
     rows = LedgerDayTotal.objects.all()
     if circle_id is not None:
         rows = rows.filter(circle_id=circle_id)
     return {
-        (row.circle_id, row.day, row.transfer_kind, row.account_kind): [
-            row.credit_quarters, row.debit_quarters, row.transfers,
+        (row["circle_id"], row["day"], row["transfer_kind"], row["account_kind"]): [
+            row["credit"], row["debit"], row["n"],
         ]
-        for row in rows
-        if row.credit_quarters or row.debit_quarters or row.transfers
+        for row in rows.values("circle_id", "day", "transfer_kind", "account_kind").annotate(
+            credit=Sum("credit_quarters"), debit=Sum("debit_quarters"), n=Sum("transfers"),
+        ).order_by()
+        if row["credit"] or row["debit"] or row["n"]
     }
+
+
+def ledger_totals_fold(*, before: dt.date) -> int:
+    """Fold the slots of every day before ``before`` into slot 0, so that an old day keeps one
+    row a cell (the reports read fewer rows); the totals stay exactly the same.  Returns the
+    number of rows folded away.  Safe while transfers are being made: each slot row is taken
+    away and added to slot 0 in one statement (PostgreSQL) or one transaction, under the rows'
+    locks, so a transfer adding to a slot at that moment is either folded or adds afresh."""
+    table = LedgerDayTotal._meta.db_table
+    cells = "circle_id, day, transfer_kind, account_kind"
+    sums = "credit_quarters, debit_quarters, transfers"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH moved AS (DELETE FROM {table} WHERE day < %s AND slot > 0 RETURNING {cells}, {sums}), "  # noqa: S608 (names from the model)
+                f"folded AS (INSERT INTO {table} ({cells}, slot, {sums}) "
+                f"SELECT {cells}, 0, SUM(credit_quarters), SUM(debit_quarters), SUM(transfers) FROM moved "
+                f"GROUP BY {cells} ORDER BY {cells} "
+                "ON CONFLICT (circle_id, day, transfer_kind, account_kind, slot) DO UPDATE SET "
+                f"credit_quarters = {table}.credit_quarters + excluded.credit_quarters, "
+                f"debit_quarters = {table}.debit_quarters + excluded.debit_quarters, "
+                f"transfers = {table}.transfers + excluded.transfers RETURNING 1) "
+                "SELECT COUNT(*) FROM moved",
+                [before],
+            )
+            return int(cursor.fetchone()[0])
+        # SQLite: one writer at a time, so read, add and delete in one transaction.
+        folded: Cells = defaultdict(lambda: [0, 0, 0])
+        moved = 0
+        for row in LedgerDayTotal.objects.filter(day__lt=before, slot__gt=0).values(
+            "circle_id", "day", "transfer_kind", "account_kind", "credit_quarters", "debit_quarters", "transfers"
+        ):
+            cell = folded[(row["circle_id"], row["day"], row["transfer_kind"], row["account_kind"])]
+            cell[0] += row["credit_quarters"]
+            cell[1] += row["debit_quarters"]
+            cell[2] += row["transfers"]
+            moved += 1
+        LedgerDayTotal.objects.filter(day__lt=before, slot__gt=0).delete()
+        _cells_write(dict(folded), 0)
+        return moved
 
 
 def ledger_totals_differences(*, circle_id: int | None = None, limit: int = 20) -> list[str]:

@@ -6,7 +6,9 @@ The totals are kept in step as the rows are written (decision 0013): the ledger'
 should always pass; run it from a monitoring job if you like (it exits 1 and lists the first
 differences when they disagree).  Rebuild after loading rows by hand with the triggers off
 (``session_replication_role = replica``, as the bench's generator does), or after changing
-``TIME_ZONE`` (the rebuild also makes the triggers again with the new zone).
+``TIME_ZONE`` (the rebuild also makes the triggers again with the new zone).  ``--fold`` adds
+the ledger totals' slots of days before today into one row a cell (decision 0022; the totals
+do not change), so that reports over old days read fewer rows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from localsocial.circles.services.help_totals import (
     help_totals_differences,
@@ -22,6 +25,7 @@ from localsocial.circles.services.help_totals import (
 )
 from localsocial.circles.services.ledger_totals import (
     ledger_totals_differences,
+    ledger_totals_fold,
     ledger_totals_rebuild,
 )
 
@@ -35,8 +39,16 @@ class Command(BaseCommand):
         action.add_argument(
             "--rebuild", action="store_true", help="Throw the totals away and work them out again from the rows."
         )
+        action.add_argument(
+            "--fold", action="store_true",
+            help="Fold the ledger totals' slots of days before today into one row a cell (the totals stay the same).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["fold"]:
+            folded = ledger_totals_fold(before=timezone.localdate())
+            self.stdout.write(f"Folded {folded} ledger total rows of past days into one row a cell.")
+            return
         if options["rebuild"]:
             ledger_cells = ledger_totals_rebuild()
             request_cells, visit_cells = help_totals_rebuild()
