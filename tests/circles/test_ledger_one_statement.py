@@ -1,5 +1,5 @@
 """A transfer made outside any transaction, as a task, a script or the bench makes it (decision
-0022): on PostgreSQL one call of the ledger's database function, on SQLite the Python steps.
+0023): on PostgreSQL one call of the ledger's database function, on SQLite the Python steps.
 The same tests run on both databases and must see the same outcomes; the daily totals spread
 over slots add up to exactly what the ledger says, under concurrency too (PostgreSQL)."""
 

@@ -25,7 +25,7 @@ On SQLite the service checks these before writing, and ``localsocial ledger veri
 them afterwards.
 
 On PostgreSQL a transfer is made by one call of ``circles_ledger_transfer`` (one statement, one
-round trip; decision 0022), which claims the idempotency key, writes the transfer, its entries
+round trip; decision 0023), which claims the idempotency key, writes the transfer, its entries
 and the day's totals; the rules above hold for it exactly as for rows written one by one.
 
 ``ledger_triggers_ensure`` (re)creates all of it; the migration calls it, and so does every
@@ -166,7 +166,7 @@ POSTGRESQL = [
     """
     CREATE CONSTRAINT TRIGGER circles_transfer_balanced AFTER INSERT ON circles_transfer
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION circles_transfer_check_balanced()
-    """,    # A transfer in one statement (one round trip; decision 0022): the idempotency key, the
+    """,    # A transfer in one statement (one round trip; decision 0023): the idempotency key, the
     # transfer row, its entries (whose triggers move the balances and hold the limits) and the
     # day's totals in the transfer's slot.  Expected outcomes are returned, not raised, so the
     # caller's transaction is never spoilt by them:

@@ -1,5 +1,5 @@
 """The ledger's daily totals spread over slots, and the transfer made by one database function
-(decision 0022).
+(decision 0023).
 
 Forward: every existing row becomes slot 0 of its cell (the column's default), which keeps each
 cell's total exactly what it was; then the ledger's SQL is made again, which on PostgreSQL

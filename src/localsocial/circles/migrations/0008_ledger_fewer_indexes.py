@@ -1,5 +1,5 @@
 """The ledger drops four indexes that were each the first column of another index (decision
-0022): one index write less per row, and no query they served that the other cannot.
+0023): one index write less per row, and no query they served that the other cannot.
 
 Only PostgreSQL's indexes are dropped (plain DROP INDEX; the foreign keys stay as they are).
 SQLite keeps them: altering the field there rebuilds the table, and SQLite refuses to rebuild

@@ -79,7 +79,7 @@ class TransferKind(models.TextChoices):
 
 class Transfer(models.Model):
     # No index of its own: circles_transfer_idempotent (circle, key) serves lookups by circle, and
-    # every index is one more write per transfer (decision 0022).
+    # every index is one more write per transfer (decision 0023).
     circle = models.ForeignKey("circles.Circle", on_delete=models.PROTECT, related_name="transfers", db_index=False)
     kind = models.CharField(max_length=10, choices=TransferKind.choices)
     idempotency_key = models.CharField(max_length=100)
@@ -119,7 +119,7 @@ class Transfer(models.Model):
 
 class Entry(models.Model):
     # No indexes of their own: circles_entry_one_per_account (transfer, account) and
-    # circles_entry_statement (account, -id) serve them (decision 0022).
+    # circles_entry_statement (account, -id) serve them (decision 0023).
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     quarters = models.BigIntegerField()

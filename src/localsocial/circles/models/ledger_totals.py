@@ -10,7 +10,7 @@ over a few rows a day, whatever the number of entries.
 
 Each cell is kept in up to ``LEDGER_TOTAL_SLOTS`` rows (``slot``): a transfer adds itself to
 the slot numbered by its id modulo the number of slots, so transfers made at the same moment
-in one circle mostly write different rows instead of all queueing on one (decision 0022).
+in one circle mostly write different rows instead of all queueing on one (decision 0023).
 Readers add the slots up (a report sums rows anyway); ``ledger_totals_fold`` folds the slots of
 past days back into slot 0, so old days keep one row a cell.
 
@@ -18,7 +18,7 @@ The ledger is append-only (the database refuses to change or delete a transfer o
 the totals only ever grow: the ledger's transfer function (PostgreSQL, ``ledger_sql``) or
 ``circles.services.ledger_totals.ledger_totals_add`` (SQLite) adds a new transfer's entries in
 the same transaction as the entries are written.  ``localsocial circles_totals`` checks them
-against the ledger, or rebuilds them.  See decisions 0013 and 0022.
+against the ledger, or rebuilds them.  See decisions 0013 and 0023.
 """
 
 from __future__ import annotations

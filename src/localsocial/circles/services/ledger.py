@@ -7,7 +7,7 @@ reused for a different transfer is refused.  Limits are enforced by the database
 statement that writes each entry (see ``ledger_sql``), so there is no window between checking
 a balance and spending it.  On PostgreSQL the whole transfer (key, transfer, entries, limits,
 the reports' daily totals) is one call of the database function ``circles_ledger_transfer``:
-one round trip when no transaction is open (decision 0022); on SQLite the same steps run here
+one round trip when no transaction is open (decision 0023); on SQLite the same steps run here
 in Python, one statement at a time, in a transaction.  A mistake is put right by ``ledger_reverse``, a transfer of the
 opposite entries that points at the one it corrects.
 
@@ -324,7 +324,7 @@ def _transfer_in_python(
                 raise NotEnoughTokensError(leg.account) from error
             raise
     kinds = _refresh_balances(legs)
-    # The reports' daily totals, in this transaction (decisions 0013 and 0022).
+    # The reports' daily totals, in this transaction (decisions 0013 and 0023).
     ledger_totals_add(transfer=transfer, entries=[(kinds[leg.account.pk], leg.quarters) for leg in legs])
     return transfer
 

@@ -2,7 +2,7 @@
 
 Each new transfer's entries are added to the cells of its day (credits and debits by kind of
 account) and the transfer to its day's count, in the transaction that writes it, in the
-cell's slot ``transfer id % LEDGER_TOTAL_SLOTS`` (decision 0022): on PostgreSQL by the
+cell's slot ``transfer id % LEDGER_TOTAL_SLOTS`` (decision 0023): on PostgreSQL by the
 ledger's transfer function (``ledger_sql``), elsewhere by ``ledger_totals_add``, called by
 ``ledger_transfer``.  Cells are upserted (``INSERT … ON CONFLICT DO UPDATE`` adding to what is
 there), in a fixed order, so two transfers made at once on the same day both count and cannot

@@ -7,7 +7,7 @@ should always pass; run it from a monitoring job if you like (it exits 1 and lis
 differences when they disagree).  Rebuild after loading rows by hand with the triggers off
 (``session_replication_role = replica``, as the bench's generator does), or after changing
 ``TIME_ZONE`` (the rebuild also makes the triggers again with the new zone).  ``--fold`` adds
-the ledger totals' slots of days before today into one row a cell (decision 0022; the totals
+the ledger totals' slots of days before today into one row a cell (decision 0023; the totals
 do not change), so that reports over old days read fewer rows.
 """
 
