@@ -127,9 +127,37 @@ def _key_of(value: Any) -> Any:
     raise _NotAKeyError
 
 
-_MACRO_HTML: OrderedDict[Any, Any] = OrderedDict()
-_MACRO_HTML_MAX = 4096
-_macro_lock = threading.Lock()
+class _Remembered:
+    """A bounded table of values worked out once (the least recently used goes first when it
+    is full), safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Any) -> Any:
+        """The value kept for ``key``, or ``make()`` kept for next time."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+                return value
+        value = make()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_MACRO_HTML = _Remembered(4096)
+_ITEM_HTML = _Remembered(8192)
+_DATES = _Remembered(8192)
 
 
 def remembered(macro: Any, params: dict[str, Any]) -> Any:
@@ -143,21 +171,7 @@ def remembered(macro: Any, params: dict[str, Any]) -> Any:
         key = (getattr(macro, "name", id(macro)), translation.get_language(), _key_of(params))
     except _NotAKeyError:
         return macro(params)
-    with _macro_lock:
-        html = _MACRO_HTML.get(key)
-        if html is not None:
-            _MACRO_HTML.move_to_end(key)
-            return html
-    html = macro(params)
-    with _macro_lock:
-        _MACRO_HTML[key] = html
-        while len(_MACRO_HTML) > _MACRO_HTML_MAX:
-            _MACRO_HTML.popitem(last=False)
-    return html
-
-
-_ITEM_HTML: OrderedDict[Any, Any] = OrderedDict()
-_ITEM_HTML_MAX = 8192
+    return _MACRO_HTML.get(key, lambda: macro(params))
 
 
 def remembered_item(macro: Any, row: Any) -> Any:
@@ -172,39 +186,13 @@ def remembered_item(macro: Any, row: Any) -> Any:
         hash(key)
     except TypeError:
         return macro(row)
-    with _macro_lock:
-        html = _ITEM_HTML.get(key)
-        if html is not None:
-            _ITEM_HTML.move_to_end(key)
-            return html
-    html = macro(row)
-    with _macro_lock:
-        _ITEM_HTML[key] = html
-        while len(_ITEM_HTML) > _ITEM_HTML_MAX:
-            _ITEM_HTML.popitem(last=False)
-    return html
-
-
-_CHOICE_LABELS: dict[tuple[str, str, str | None], dict[Any, str]] = {}
+    return _ITEM_HTML.get(key, lambda: macro(row))
 
 
 def choice_label(obj: Any, field_name: str) -> str:
-    """``obj.get_<field>_display()`` from a table made once per model, field and language
-    (Django's rebuilds the choices dictionary on every call: about 40 µs)."""
-    model = type(obj)
-    if not hasattr(model, "_meta"):  # a plain row (a selector's dataclass) with its own display
-        return str(getattr(obj, f"get_{field_name}_display")())
-    key = (model._meta.label, field_name, translation.get_language())
-    table = _CHOICE_LABELS.get(key)
-    if table is None:
-        field = model._meta.get_field(field_name)
-        table = _CHOICE_LABELS[key] = {value: str(label) for value, label in field.flatchoices}
-    value = getattr(obj, field_name)
-    return table.get(value, str(value))
-
-
-_DATES: OrderedDict[Any, str] = OrderedDict()
-_DATES_MAX = 8192
+    """``obj.get_<field>_display()`` as text: for a model, from the table per field and
+    language that ``core.choices`` installs; a selector's plain row has its own."""
+    return str(getattr(obj, f"get_{field_name}_display")())
 
 
 def date_format(value: Any, fmt: str = "j F Y") -> str:
@@ -213,19 +201,14 @@ def date_format(value: Any, fmt: str = "j F Y") -> str:
     zone always gives the same words, so each is remembered (a bounded table per process)."""
     if value is None:
         return ""
-    key = (value, fmt, translation.get_language(), timezone.get_current_timezone_name())
-    found = _DATES.get(key)
-    if found is not None:
-        return found
-    shown = value
-    if hasattr(shown, "tzinfo") and shown.tzinfo is not None:
-        shown = timezone.localtime(shown)
-    found = formats.date_format(shown, fmt)
-    with _macro_lock:
-        _DATES[key] = found
-        while len(_DATES) > _DATES_MAX:
-            _DATES.popitem(last=False)
-    return found
+
+    def words() -> str:
+        shown = value
+        if hasattr(shown, "tzinfo") and shown.tzinfo is not None:
+            shown = timezone.localtime(shown)
+        return formats.date_format(shown, fmt)
+
+    return _DATES.get((value, fmt, translation.get_language(), timezone.get_current_timezone_name()), words)
 
 
 class LeanTemplate(Template):
